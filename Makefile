@@ -1,0 +1,66 @@
+# The two commands: `make run` (a working clinic with demo data) and `make test`.
+# Needs only python3 (3.11) and make: uv is installed into .uv/ and builds .venv/ from uv.lock.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# make run is a development server: DEBUG on unless the caller says otherwise.
+RUN_ENV := DEBUG=$${DEBUG:-1}
+
+.PHONY: run install migrate seed serve test test-fast lint format bench ci clean
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
+
+seed: migrate
+	$(RUN_ENV) $(PY) manage.py seed_demo
+
+run: seed
+	@if [ -n "$$REDIS_URL" ]; then \
+	  echo "REDIS_URL is set: starting a Celery worker and beat beside the web server"; \
+	  $(RUN_ENV) $(VENV)/bin/celery -A clinic worker -B --loglevel=INFO --concurrency=2 & \
+	  trap 'kill %1 2>/dev/null' EXIT INT TERM; \
+	  $(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT); \
+	else \
+	  echo "No REDIS_URL: background jobs run in-process"; \
+	  $(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT); \
+	fi
+
+test: install
+	$(VENV)/bin/pytest
+
+test-fast: install
+	$(VENV)/bin/pytest -m "not e2e" -x -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-tests.settings} $(PY) -m bench
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) .uv staticfiles .pytest_cache .ruff_cache

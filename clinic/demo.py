@@ -1,0 +1,149 @@
+"""Demo data for `manage.py seed_demo`: idempotent, deterministic, relative to today."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import DNCertification, Licence, Location, Room, User
+from clinic.roles import Role, sync_roles
+from clinic.services import staff_set_role
+
+DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - published demo credential, demo data only
+
+LOCATIONS = [
+    ("Mission District", "2300 Mission St, San Francisco, CA 94110", "(415) 555-0101"),
+    ("Oakland Lakeshore", "3300 Lakeshore Ave, Oakland, CA 94610", "(510) 555-0102"),
+    ("Berkeley Shattuck", "2100 Shattuck Ave, Berkeley, CA 94704", "(510) 555-0103"),
+    ("Palo Alto University", "400 University Ave, Palo Alto, CA 94301", "(650) 555-0104"),
+    ("San Jose Willow Glen", "1100 Lincoln Ave, San Jose, CA 95125", "(408) 555-0105"),
+]
+ROOMS = ["Room 1", "Room 2", "Room 3"]
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    first_name: str
+    last_name: str
+    role: Role
+    locations: tuple[int, ...]  # indexes into LOCATIONS
+    certified: bool | None = None  # therapists: True valid, False expired
+
+
+STAFF = [
+    DemoStaff("manager", "Morgan", "Reyes", Role.MANAGER, (0, 1, 2, 3, 4)),
+    DemoStaff("frontdesk", "Fatima", "Diallo", Role.FRONT_DESK, (0, 1)),
+    DemoStaff("frontdesk2", "Felix", "Nakamura", Role.FRONT_DESK, (2, 3, 4)),
+    DemoStaff("therapist", "Theresa", "Okafor", Role.THERAPIST, (0, 1), certified=True),
+    DemoStaff("therapist2", "Tomás", "García", Role.THERAPIST, (1, 2), certified=True),
+    DemoStaff("therapist3", "Priya", "Raman", Role.THERAPIST, (3,), certified=True),
+    DemoStaff("therapist4", "Daniel", "Kowalski", Role.THERAPIST, (4, 0), certified=True),
+    DemoStaff("uncertified", "Ursula", "Lindqvist", Role.THERAPIST, (2,), certified=False),
+]
+
+PATIENTS = [
+    ("Zoë", "Whitaker", "1984-02-29", "F"),
+    ("José", "Martínez", "1971-07-14", "M"),
+    ("Amelia", "Chen", "1990-11-03", "F"),
+    ("Marcus", "Johnson", "1966-04-22", "M"),
+    ("Siobhán", "O'Neill", "1979-09-09", "F"),
+    ("Kenji", "Watanabe", "1958-01-30", "M"),
+    ("Lucía", "Fernández", "1995-06-18", "F"),
+    ("Noah", "Goldberg", "2009-03-12", "M"),
+    ("Aaliyah", "Brooks", "1988-12-01", "F"),
+    ("Björn", "Halvorsen", "1973-05-27", "M"),
+    ("Grace", "Kim", "1992-08-08", "F"),
+    ("Rafael", "Souza", "1981-10-10", "M"),
+    ("Hannah", "Schmidt", "1969-02-14", "F"),
+    ("Omar", "Haddad", "1986-03-03", "M"),
+    ("Chloé", "Dubois", "1998-07-21", "F"),
+    ("William", "Taylor", "1955-11-11", "M"),
+    ("Mei", "Lin", "1977-04-04", "F"),
+    ("Diego", "Ramírez", "1993-09-29", "M"),
+    ("Olivia", "Nguyen", "2001-01-15", "F"),
+    ("Samuel", "Adeyemi", "1962-06-06", "M"),
+]
+
+
+@transaction.atomic
+def seed(*, today: dt.date | None = None) -> dict:
+    """Create (or bring up to date) the demo clinic. Running it twice changes nothing."""
+    from patients.models import Patient
+
+    today = today or timezone.localdate()
+    sync_roles()
+    locations = []
+    for name, address, phone in LOCATIONS:
+        location, _ = Location.objects.get_or_create(
+            name=name,
+            defaults={"address": address, "phone": phone, "time_zone": "America/Los_Angeles"},
+        )
+        locations.append(location)
+        for room in ROOMS:
+            Room.objects.get_or_create(location=location, name=room)
+
+    users = {}
+    for index, spec in enumerate(STAFF):
+        user, created = User.objects.get_or_create(
+            username=spec.username,
+            defaults={
+                "first_name": spec.first_name,
+                "last_name": spec.last_name,
+                "email": f"{spec.username}@demo.clinic.test",
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        staff_set_role(user=user, role=spec.role)
+        user.locations.set([locations[i] for i in spec.locations])
+        if spec.role is Role.THERAPIST:
+            Licence.objects.get_or_create(
+                state="CA",
+                number=f"PT{40000 + index:06d}",
+                defaults={"user": user, "expires_on": today + dt.timedelta(days=400 + index)},
+            )
+            if not user.dn_certifications.exists():
+                if spec.certified:
+                    certified_on = today - dt.timedelta(days=300 + 30 * index)
+                    valid_until = today + dt.timedelta(days=700 - 20 * index)
+                else:
+                    certified_on = today - dt.timedelta(days=3 * 365)
+                    valid_until = today - dt.timedelta(days=45)
+                DNCertification.objects.create(
+                    user=user,
+                    course="Certified Dry Needling Level 1 and 2 (Myopain Seminars)",
+                    hours=54 if spec.certified else 27,
+                    certified_on=certified_on,
+                    valid_until=valid_until,
+                )
+        users[spec.username] = user
+
+    for index, (first, last, dob, sex) in enumerate(PATIENTS):
+        Patient.objects.get_or_create(
+            first_name=first,
+            last_name=last,
+            date_of_birth=dt.date.fromisoformat(dob),
+            defaults={
+                "sex": sex,
+                "phone": f"(415) 555-{1200 + index:04d}",
+                "email": f"{first.lower()}.{last.lower()}@example.test".replace("'", ""),
+                "preferred_location": locations[index % len(locations)],
+                "created_by": users["frontdesk"],
+            },
+        )
+    return {"locations": locations, "users": users}
+
+
+def logins_table() -> str:
+    rows = [f"  {'username':<12} {'password':<18} role"]
+    for spec in STAFF:
+        note = ""
+        if spec.certified is False:
+            note = " (DN certification expired)"
+        rows.append(f"  {spec.username:<12} {DEMO_PASSWORD:<18} {spec.role.label}{note}")
+    return "\n".join(rows)

@@ -1,0 +1,92 @@
+"""The three staff roles and the permissions each one holds.
+
+Roles are Django groups whose permissions are set from ROLE_PERMISSIONS after every migrate
+(clinic/apps.py), so the matrix below is the single source of truth. docs/permissions.md is
+the human-readable copy, and tests/clinic/test_roles.py checks the two agree.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.Enum):
+    THERAPIST = "Therapist"
+    FRONT_DESK = "Front desk"
+    MANAGER = "Manager"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+
+# "app_label.codename" for each role. Later capabilities add their permissions here.
+ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.THERAPIST: frozenset(
+        {
+            "clinic.view_schedule",
+            "clinic.practise_dn",
+            "clinic.view_location",
+            "patients.view_patient",
+        }
+    ),
+    Role.FRONT_DESK: frozenset(
+        {
+            "clinic.view_schedule",
+            "clinic.view_location",
+            "patients.view_patient",
+            "patients.add_patient",
+            "patients.change_patient",
+        }
+    ),
+    Role.MANAGER: frozenset(
+        {
+            "clinic.view_dashboard",
+            "clinic.view_user",
+            "clinic.add_user",
+            "clinic.change_user",
+            "clinic.view_location",
+            "clinic.add_location",
+            "clinic.change_location",
+            "clinic.view_room",
+            "clinic.add_room",
+            "clinic.change_room",
+            "clinic.view_licence",
+            "clinic.add_licence",
+            "clinic.change_licence",
+            "clinic.view_dncertification",
+            "clinic.add_dncertification",
+            "clinic.change_dncertification",
+            "patients.view_patient",
+        }
+    ),
+}
+
+
+def sync_roles(*, strict: bool = True) -> None:
+    """Create the role groups and set exactly the permissions of ROLE_PERMISSIONS.
+
+    post_migrate fires once per app, before later apps have their permissions, so the signal
+    handler calls this with strict=False; the last call sees every permission. With
+    strict=True a permission that does not exist is an error (tests use this).
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.label)
+        wanted = []
+        for dotted in sorted(perms):
+            app_label, codename = dotted.split(".", 1)
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is None:
+                if not strict:
+                    continue
+                raise LookupError(f"Role {role.label}: no permission {dotted}")
+            wanted.append(permission)
+        group.permissions.set(wanted)

@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from clinic import views
+from clinic.access import any_staff
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", any_staff(auth_views.LogoutView.as_view()), name="logout"),
+    path(
+        "accounts/password/",
+        any_staff(auth_views.PasswordChangeView.as_view()),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        any_staff(auth_views.PasswordChangeDoneView.as_view()),
+        name="password_change_done",
+    ),
+    path("profile/", views.profile, name="profile"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
+    path("staff/<int:pk>/edit/", views.staff_edit, name="staff_edit"),
+    path("staff/<int:pk>/licences/new/", views.licence_add, name="licence_add"),
+    path("staff/<int:pk>/certifications/new/", views.certification_add, name="certification_add"),
+    path("locations/", views.location_list, name="location_list"),
+    path("locations/new/", views.location_create, name="location_create"),
+    path("locations/<int:pk>/", views.location_detail, name="location_detail"),
+    path("locations/<int:pk>/edit/", views.location_edit, name="location_edit"),
+    path("locations/<int:pk>/rooms/new/", views.room_create, name="room_create"),
+    path("patients/", include("patients.urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "DN clinic administration"

@@ -1,0 +1,170 @@
+"""Secure by default: every URL needs login unless allow-listed, and every view checks a role.
+
+The matrix below names, for every URL pattern of the app, which roles may use it. A new URL
+without a row here fails test_every_url_is_in_the_role_matrix, so no view ships unchecked.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import PatientFactory, UserFactory
+
+ALL = {"therapist", "front_desk", "manager"}
+MANAGER = {"manager"}
+
+
+def walk(patterns=None, namespace: str | None = None, prefix: str = ""):
+    """Yield (qualified name, route, callback) for every URL pattern, however deeply included."""
+    patterns = get_resolver().url_patterns if patterns is None else patterns
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = namespace
+            if entry.namespace:
+                inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from walk(entry.url_patterns, inner, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            name = entry.name
+            if name and namespace:
+                name = f"{namespace}:{name}"
+            yield name, prefix + str(entry.pattern), entry.callback
+
+
+def app_patterns():
+    return [p for p in walk() if p[0] and not p[0].startswith("admin:")]
+
+
+def sample_kwargs(route: str) -> dict:
+    kwargs = {}
+    for converter, name in _converters(route):
+        kwargs[name] = uuid.uuid4() if converter == "uuid" else 1
+    return kwargs
+
+
+def _converters(route: str):
+    import re
+
+    return re.findall(r"<(?:(\w+):)?(\w+)>", route)
+
+
+def test_every_url_pattern_has_a_name():
+    unnamed = [route for name, route, _ in walk() if not name and "admin" not in route]
+    assert unnamed == []
+
+
+def test_public_urls_are_exactly_the_allow_list():
+    public = {name for name, _, view in walk() if getattr(view, "login_required", True) is False}
+    # The admin has its own login-not-required views besides admin:login (e.g. its JS catalog);
+    # they are the admin's business. Outside the admin, public means allow-listed.
+    public = {name for name in public if not name.startswith("admin:")} | ({"admin:login"} & public)
+    assert public == set(settings.PUBLIC_URL_NAMES)
+
+
+def test_every_non_public_view_declares_its_permissions():
+    undeclared = [
+        name
+        for name, _, view in app_patterns()
+        if name not in settings.PUBLIC_URL_NAMES and not hasattr(view, "required_permissions")
+    ]
+    assert undeclared == []
+
+
+@pytest.mark.django_db
+def test_every_non_public_url_redirects_anonymous_users_to_login(client):
+    checked = 0
+    for name, route, _ in app_patterns():
+        if name in settings.PUBLIC_URL_NAMES:
+            continue
+        response = client.get(reverse(name, kwargs=sample_kwargs(route)))
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(reverse("login")), name
+        checked += 1
+    assert checked > 15
+    # The admin sends anonymous users to its own login page.
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_public_urls_answer_without_login(client):
+    assert client.get(reverse("login")).status_code == 200
+    assert client.get(reverse("health")).status_code == 200
+
+
+# --- The role by URL matrix ----------------------------------------------------------------
+
+
+def _staff(ctx):
+    return {"pk": ctx["therapist"].pk}
+
+
+def _location(ctx):
+    return {"pk": ctx["location"].pk}
+
+
+def _patient(ctx):
+    return {"pk": ctx["patient"].pk}
+
+
+# name -> (kwargs builder, roles allowed, status an allowed role gets for GET)
+MATRIX = {
+    "home": (None, ALL, 200),
+    "profile": (None, ALL, 200),
+    "logout": (None, ALL, 405),  # POST only
+    "password_change": (None, ALL, 200),
+    "password_change_done": (None, ALL, 200),
+    "dashboard": (None, MANAGER, 200),
+    "staff_list": (None, MANAGER, 200),
+    "staff_create": (None, MANAGER, 200),
+    "staff_detail": (_staff, MANAGER, 200),
+    "staff_edit": (_staff, MANAGER, 200),
+    "licence_add": (_staff, MANAGER, 200),
+    "certification_add": (_staff, MANAGER, 200),
+    "location_list": (None, ALL, 200),
+    "location_detail": (_location, ALL, 200),
+    "location_create": (None, MANAGER, 200),
+    "location_edit": (_location, MANAGER, 200),
+    "room_create": (_location, MANAGER, 405),  # POST only
+    "patients:list": (None, ALL, 200),
+    "patients:detail": (_patient, ALL, 200),
+}
+
+
+def test_every_url_is_in_the_role_matrix():
+    names = {name for name, _, _ in app_patterns()} - set(settings.PUBLIC_URL_NAMES)
+    assert names == set(MATRIX)
+
+
+@pytest.fixture
+def matrix_context(role_users, location):
+    return {**role_users, "location": location, "patient": PatientFactory()}
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_role_matrix(client, matrix_context, role, name):
+    builder, allowed, allowed_status = MATRIX[name]
+    kwargs = builder(matrix_context) if builder else {}
+    client.force_login(matrix_context[role])
+    response = client.get(reverse(name, kwargs=kwargs))
+    expected = allowed_status if role in allowed else 403
+    assert response.status_code == expected, f"{role} GET {name}"
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_role_is_refused_everything_but_home(client):
+    client.force_login(UserFactory(username="norole"))
+    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("staff_list")).status_code == 403
+    assert client.get(reverse("patients:list")).status_code == 403
+
+
+def test_unknown_objects_give_404_not_500(manager_client):
+    assert manager_client.get(reverse("staff_detail", kwargs={"pk": 999999})).status_code == 404
+    assert manager_client.get(reverse("location_detail", kwargs={"pk": 999999})).status_code == 404
+    missing = reverse("patients:detail", kwargs={"pk": uuid.uuid4()})
+    assert manager_client.get(missing).status_code == 404

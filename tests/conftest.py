@@ -1,0 +1,80 @@
+"""One set of role fixtures used everywhere: a therapist, a front-desk user, a manager and an
+uncertified therapist, all working at one location."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from clinic.roles import Role
+from tests.factories import CertificationFactory, LicenceFactory, LocationFactory, UserFactory
+
+
+@pytest.fixture
+def location(db):
+    return LocationFactory(name="Mission District")
+
+
+@pytest.fixture
+def therapist(location):
+    user = UserFactory(
+        username="thera", first_name="Theresa", last_name="Okafor", role=Role.THERAPIST
+    )
+    user.locations.add(location)
+    LicenceFactory(user=user)
+    CertificationFactory(user=user)
+    return user
+
+
+@pytest.fixture
+def uncertified_therapist(location):
+    user = UserFactory(
+        username="uncert", first_name="Ursula", last_name="Lindqvist", role=Role.THERAPIST
+    )
+    user.locations.add(location)
+    CertificationFactory(
+        user=user, certified_on=dt.date(2020, 1, 1), valid_until=dt.date(2023, 1, 1)
+    )
+    return user
+
+
+@pytest.fixture
+def front_desk(location):
+    user = UserFactory(
+        username="desk", first_name="Fatima", last_name="Diallo", role=Role.FRONT_DESK
+    )
+    user.locations.add(location)
+    return user
+
+
+@pytest.fixture
+def manager(location):
+    user = UserFactory(username="boss", first_name="Morgan", last_name="Reyes", role=Role.MANAGER)
+    user.locations.add(location)
+    return user
+
+
+@pytest.fixture
+def role_users(therapist, front_desk, manager) -> dict[str, object]:
+    return {"therapist": therapist, "front_desk": front_desk, "manager": manager}
+
+
+def _client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def therapist_client(client, therapist):
+    return _client_for(client, therapist)
+
+
+@pytest.fixture
+def front_desk_client(client, front_desk):
+    return _client_for(client, front_desk)
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    return _client_for(client, manager)

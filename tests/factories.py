@@ -1,0 +1,82 @@
+"""factory_boy factories shared by every test folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.contrib.auth.models import Group
+
+from clinic.models import DNCertification, Licence, Location, Room, User
+from clinic.roles import Role
+
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Location {n}")
+    address = factory.Sequence(lambda n: f"{n} Main St, Springfield")
+    phone = "(555) 555-0100"
+    time_zone = "America/Los_Angeles"
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    location = factory.SubFactory(LocationFactory)
+    name = factory.Sequence(lambda n: f"Room {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Sequence(lambda n: f"First{n}")
+    last_name = factory.Sequence(lambda n: f"Last{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def role(obj, create, extracted: Role | None, **kwargs):
+        """UserFactory(role=Role.THERAPIST) puts the user in that role's group."""
+        if create and extracted is not None:
+            obj.groups.add(Group.objects.get(name=extracted.label))
+
+
+class LicenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Licence
+
+    user = factory.SubFactory(UserFactory)
+    state = "CA"
+    number = factory.Sequence(lambda n: f"PT{n:06d}")
+    expires_on = dt.date(2028, 1, 31)
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DNCertification
+
+    user = factory.SubFactory(UserFactory)
+    course = "Dry Needling Level 1"
+    hours = 54
+    certified_on = dt.date(2024, 1, 15)
+    valid_until = dt.date(2028, 1, 14)
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patients.Patient"
+
+    first_name = factory.Sequence(lambda n: f"Pat{n}")
+    last_name = factory.Sequence(lambda n: f"Ient{n}")
+    date_of_birth = dt.date(1980, 5, 17)
+    phone = factory.Sequence(lambda n: f"(555) 010-{n:04d}")
