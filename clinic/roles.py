@@ -32,6 +32,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "clinic.practise_dn",
             "clinic.view_location",
             "patients.view_patient",
+            "needling.view_contraindication",
+            "needling.view_muscle",
         }
     ),
     Role.FRONT_DESK: frozenset(
@@ -41,6 +43,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "patients.view_patient",
             "patients.add_patient",
             "patients.change_patient",
+            "needling.view_contraindication",
         }
     ),
     Role.MANAGER: frozenset(
@@ -62,6 +65,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "clinic.add_dncertification",
             "clinic.change_dncertification",
             "patients.view_patient",
+            "needling.view_contraindication",
+            "needling.view_muscle",
+            "needling.add_muscle",
+            "needling.change_muscle",
+            "needling.manage_policy",
         }
     ),
 }

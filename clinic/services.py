@@ -69,6 +69,11 @@ def staff_set_role(*, user: User, role: Role) -> None:
     role_groups = Group.objects.filter(name__in=[r.label for r in Role])
     user.groups.remove(*role_groups)
     user.groups.add(Group.objects.get(name=role.label))
+    # Managers use the Django admin for the knowledge base (muscles); it needs is_staff.
+    wanted_staff = role is Role.MANAGER or user.is_superuser
+    if user.is_staff != wanted_staff:
+        User.objects.filter(pk=user.pk).update(is_staff=wanted_staff)
+        user.is_staff = wanted_staff
     if hasattr(user, "_role_cache"):
         del user._role_cache
 

@@ -138,8 +138,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # URL names reachable without logging in. tests/clinic/test_access.py proves that every
-# other URL pattern requires login.
-PUBLIC_URL_NAMES = frozenset({"login", "health", "admin:login"})
+# other URL pattern requires login. The screening API authenticates itself (session or API
+# token) and answers 401 JSON instead of redirecting a machine client to a login page.
+PUBLIC_URL_NAMES = frozenset({"login", "health", "admin:login", "api_screening_evaluate"})
 
 # Idle expiry: the session cookie lives SESSION_IDLE_MINUTES and is renewed on every request.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)

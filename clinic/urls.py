@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from clinic import views
 from clinic.access import any_staff
+from needling.api import screening_evaluate
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -38,6 +39,8 @@ urlpatterns = [
     path("locations/<int:pk>/edit/", views.location_edit, name="location_edit"),
     path("locations/<int:pk>/rooms/new/", views.room_create, name="room_create"),
     path("patients/", include("patients.urls")),
+    path("needling/", include("needling.urls")),
+    path("api/screening/evaluate", screening_evaluate, name="api_screening_evaluate"),
     path("admin/", admin.site.urls),
 ]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
-from django.contrib.auth.models import Group
 
 from clinic.models import DNCertification, Licence, Location, Room, User
 from clinic.roles import Role
+from clinic.services import staff_set_role
 
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105
 
@@ -48,7 +48,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     def role(obj, create, extracted: Role | None, **kwargs):
         """UserFactory(role=Role.THERAPIST) puts the user in that role's group."""
         if create and extracted is not None:
-            obj.groups.add(Group.objects.get(name=extracted.label))
+            staff_set_role(user=obj, role=extracted)
 
 
 class LicenceFactory(factory.django.DjangoModelFactory):

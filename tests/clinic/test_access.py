@@ -106,6 +106,17 @@ def _location(ctx):
     return {"pk": ctx["location"].pk}
 
 
+def _stricter(ctx):
+    return {"pk": ctx["stricter"].pk}
+
+
+def _own_token(ctx):
+    # Every role's client asks for a token of its own; the builder makes one per role.
+    from needling.models import ApiToken
+
+    return {"pk": ApiToken.issue(user=ctx["current"], name="matrix")[0].pk}
+
+
 def _patient(ctx):
     return {"pk": ctx["patient"].pk}
 
@@ -129,6 +140,12 @@ MATRIX = {
     "location_create": (None, MANAGER, 200),
     "location_edit": (_location, MANAGER, 200),
     "room_create": (_location, MANAGER, 405),  # POST only
+    "needling:rules": (None, ALL, 200),
+    "needling:muscles": (None, {"therapist", "manager"}, 200),
+    "needling:policy": (None, MANAGER, 200),
+    "needling:stricter_revoke": (_stricter, MANAGER, 200),
+    "needling:api_tokens": (None, ALL, 200),
+    "needling:api_token_revoke": (_own_token, ALL, 405),  # POST only
     "patients:list": (None, ALL, 200),
     "patients:detail": (_patient, ALL, 200),
 }
@@ -141,13 +158,21 @@ def test_every_url_is_in_the_role_matrix():
 
 @pytest.fixture
 def matrix_context(role_users, location):
-    return {**role_users, "location": location, "patient": PatientFactory()}
+    from needling.models import Contraindication, StricterRule
+
+    stricter = StricterRule.objects.create(
+        rule=Contraindication.objects.get(code="pregnancy"),
+        reason="Clinic line: no needling in any trimester.",
+        adopted_by=role_users["manager"],
+    )
+    return {**role_users, "location": location, "patient": PatientFactory(), "stricter": stricter}
 
 
 @pytest.mark.parametrize("role", sorted(ALL))
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_role_matrix(client, matrix_context, role, name):
     builder, allowed, allowed_status = MATRIX[name]
+    matrix_context["current"] = matrix_context[role]
     kwargs = builder(matrix_context) if builder else {}
     client.force_login(matrix_context[role])
     response = client.get(reverse(name, kwargs=kwargs))

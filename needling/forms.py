@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django import forms
+
+from needling.knowledge.rules import RELATIVE
+from needling.models import Contraindication, ScreeningSettings
+
+
+class ScreeningSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ScreeningSettings
+        fields = ["post_surgical_window_days", "bilateral_counts_twice"]
+        labels = {
+            "post_surgical_window_days": "Post-surgical window (days)",
+            "bilateral_counts_twice": "Count a muscle needled on both sides twice (CPT)",
+        }
+
+
+class StricterRuleForm(forms.Form):
+    rule = forms.ModelChoiceField(
+        queryset=Contraindication.objects.filter(severity=RELATIVE),
+        label="Relative rule to treat as absolute",
+        to_field_name="code",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        min_length=20,
+        help_text="Why the clinic adopts the stricter line (at least 20 characters).",
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="Which system or script will use it.")

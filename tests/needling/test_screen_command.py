@@ -1,0 +1,169 @@
+"""`manage.py screen`: the contract on the command line, without a database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+EXAMPLE = {
+    "session_date": "2026-03-10",
+    "practitioner": {"dn_certified_until": "2027-06-30"},
+    "patient": {
+        "date_of_birth": "1984-02-29",
+        "consent_signed_on": "2026-03-01",
+        "screened_on": "2026-03-09",
+        "screening": {
+            "needle_phobia": False,
+            "willing_to_proceed": True,
+            "able_to_consent": True,
+            "acute_illness": False,
+            "bleeding_disorder": False,
+            "anticoagulant": {
+                "drug": "warfarin",
+                "vitamin_k_antagonist": True,
+                "inr": 2.4,
+                "inr_on": "2026-03-02",
+                "inr_target_low": 2.0,
+                "inr_target_high": 3.0,
+                "last_dose_change_on": "2026-01-15",
+                "recent_bleeding": False,
+            },
+            "immunocompromised": False,
+            "pregnancy_due_date": None,
+            "epilepsy": "none",
+            "diabetes": False,
+            "vascular_disease": False,
+            "metal_allergy": False,
+            "prosthetic_heart_valve": False,
+            "cancer_history": False,
+            "lung_disease": False,
+            "implanted_devices": [{"kind": "pacemaker", "region": "chest", "side": "left"}],
+            "infections": [{"region": "forearm", "side": "right"}],
+            "tumors": [],
+            "lymphedema": [{"limb": "upper", "side": "left"}],
+            "surgeries": [
+                {
+                    "on": "2026-01-20",
+                    "region": "shoulder",
+                    "side": "right",
+                    "joint_replacement": False,
+                }
+            ],
+            "varicosities": [],
+        },
+    },
+    "sites": [
+        {"muscle": "upper_trapezius", "side": "left", "estim": False},
+        {"muscle": "gluteus_medius", "side": "right", "estim": True},
+    ],
+    "overrides": [
+        {
+            "rule": "anticoagulant",
+            "reason": "INR stable for 6 months, superficial sites only, pressure applied.",
+        }
+    ],
+}
+
+
+def screen(stdin: str, *args: str) -> subprocess.CompletedProcess:
+    # A database URL that cannot be opened proves the command never touches it.
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "screen-command-test",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "screen", *(args or ("-",))],
+        input=stdin,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_contract_example_gives_the_documented_answer():
+    result = screen(json.dumps(EXAMPLE))
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["decision"] == "override_required"
+    assert answer["cpt_code"] == "20560"
+    assert answer["ignored_overrides"] == []
+    assert [
+        (f["rule"], f["severity"], f["sites"], f.get("overridden")) for f in answer["findings"]
+    ] == [
+        ("anticoagulant", "relative", [], True),
+        (
+            "estim_cardiac_device",
+            "relative",
+            [{"muscle": "gluteus_medius", "side": "right"}],
+            False,
+        ),
+        ("lung_field", "precaution", [{"muscle": "upper_trapezius", "side": "left"}], None),
+    ]
+
+
+def test_it_reads_a_file_and_screens_a_batch_in_order(tmp_path):
+    blocked = json.loads(json.dumps(EXAMPLE))
+    blocked["patient"]["consent_signed_on"] = None
+    path = tmp_path / "day.json"
+    path.write_text(json.dumps([EXAMPLE, blocked]))
+    result = screen("", str(path))
+    assert result.returncode == 0, result.stderr
+    decisions = [r["decision"] for r in json.loads(result.stdout)]
+    assert decisions == ["override_required", "blocked"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda c: c["sites"][0].update(muscle="biceps_femoris_long"), "sites[0].muscle"),
+        (lambda c: c.update(session_date="2026-02-30"), "session_date"),
+        (
+            lambda c: c["patient"]["screening"].update(epilepsy="sometimes"),
+            "patient.screening.epilepsy",
+        ),
+        (lambda c: c.update(extra_field=True), "extra_field"),
+        (lambda c: c["overrides"][0].update(reason="too short"), "overrides[0].reason"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_naming_the_field(mutate, expected):
+    case = json.loads(json.dumps(EXAMPLE))
+    mutate(case)
+    result = screen(json.dumps(case))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_one_bad_case_in_a_batch_names_its_index():
+    bad = json.loads(json.dumps(EXAMPLE))
+    bad["sites"] = []
+    result = screen(json.dumps([EXAMPLE, EXAMPLE, bad]))
+    assert result.returncode == 2
+    assert "[2].sites" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["", "{", "[1, 2", "nul", '"just a string"', "42"])
+def test_malformed_json_exits_2(text):
+    result = screen(text)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_missing_file_exits_2(tmp_path):
+    result = screen("", str(tmp_path / "nope.json"))
+    assert result.returncode == 2
+    assert "cannot read the file" in result.stderr
