@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "auditlog",
     "clinic",
     "patients",
     "needling",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # AxesMiddleware must be last: it turns lockouts into the lockout response.
@@ -156,6 +158,21 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0) or None
 AXES_VERBOSE = False
+
+# Audit trail (django-auditlog): every change to these models is kept with who, when, and the
+# before and after values. Later capabilities add their models here.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "clinic.User", "exclude_fields": ["password", "last_login"]},
+    "clinic.Location",
+    "clinic.Room",
+    "clinic.Licence",
+    "clinic.DNCertification",
+    "patients.Patient",
+    "needling.Muscle",
+    "needling.ScreeningSettings",
+    "needling.StricterRule",
+)
+AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # --- Security (behind a TLS-terminating proxy in production) ------------------------------
 
