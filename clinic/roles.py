@@ -32,6 +32,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "clinic.practise_dn",
             "clinic.view_location",
             "patients.view_patient",
+            "patients.add_patient",
+            "patients.change_patient",
+            "patients.view_clinical_record",
+            "patients.view_screeningquestionnaire",
+            "patients.add_screeningquestionnaire",
+            "patients.view_consent",
+            "patients.add_consent",
+            "patients.view_consenttext",
+            "patients.add_condition",
+            "patients.change_condition",
+            "patients.add_painmap",
+            "patients.add_outcomemeasure",
         }
     ),
     Role.FRONT_DESK: frozenset(
@@ -41,6 +53,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "patients.view_patient",
             "patients.add_patient",
             "patients.change_patient",
+            "patients.view_screeningquestionnaire",
+            "patients.add_screeningquestionnaire",
+            "patients.view_consent",
+            "patients.add_consent",
+            "patients.view_consenttext",
         }
     ),
     Role.MANAGER: frozenset(
@@ -62,6 +79,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "clinic.add_dncertification",
             "clinic.change_dncertification",
             "patients.view_patient",
+            "patients.view_clinical_record",
+            "patients.view_screeningquestionnaire",
+            "patients.view_consent",
+            "patients.view_consenttext",
+            "patients.add_consenttext",
+            "patients.view_patientaccesslog",
         }
     ),
 }

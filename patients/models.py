@@ -64,7 +64,7 @@ class Patient(models.Model):
     # Folded "first last" for case- and accent-insensitive search; kept in step by save().
     search_name = models.CharField(max_length=201, editable=False, db_index=True)
     # Digits of `phone` only, for matching "(415) 555-0101" against "4155550101".
-    phone_digits = models.CharField(max_length=40, editable=False, default="")
+    phone_digits = models.CharField(max_length=40, editable=False, blank=True, default="")
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -88,14 +88,21 @@ class Patient(models.Model):
         return f"{self.first_name} {self.last_name}"
 
     def save(self, *args, **kwargs) -> None:
-        self.search_name = fold(f"{self.first_name} {self.last_name}")
-        self.phone_digits = phone_digits(self.phone)
+        self.refresh_derived_fields()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_name", "phone_digits"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("patients:detail", args=[self.pk])
+
+    def refresh_derived_fields(self) -> None:
+        self.search_name = fold(f"{self.first_name} {self.last_name}")
+        self.phone_digits = phone_digits(self.phone)
+
+    def clean_fields(self, exclude=None) -> None:
+        self.refresh_derived_fields()
+        super().clean_fields(exclude=exclude)
 
     @property
     def full_name(self) -> str:

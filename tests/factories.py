@@ -109,3 +109,14 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     signer = "patient"
     signed_name = factory.LazyAttribute(lambda c: c.patient.full_name)
     witness = factory.SubFactory(UserFactory)
+
+
+class ConditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patients.Condition"
+
+    patient = factory.SubFactory(PatientFactory)
+    icd10_code = "M54.2"
+    description = "Cervicalgia"
+    course = "chronic"
+    recorded_by = factory.SubFactory(UserFactory)

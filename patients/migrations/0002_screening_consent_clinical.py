@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='patient',
             name='phone_digits',
-            field=models.CharField(default='', editable=False, max_length=40),
+            field=models.CharField(blank=True, default='', editable=False, max_length=40),
         ),
         migrations.CreateModel(
             name='Condition',
