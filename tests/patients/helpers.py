@@ -42,7 +42,7 @@ def screening_data(taken_on: str, rows: dict[str, list[dict]] | None = None, **a
         "has_epilepsy": "no",
         "takes_anticoagulant": "no",
         "pregnant": "no",
-        **{name: "no" for name in PLAIN_QUESTIONS},
+        **dict.fromkeys(PLAIN_QUESTIONS, "no"),
     }
     rows = rows or {}
     for name in FINDING_LISTS:
