@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from patients.selectors import patient_list
+from patients.models import Patient
+from patients.selectors import search_filter
 from tests.factories import PatientFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -33,9 +34,10 @@ def test_the_trigram_indexes_exist():
 
 
 @pytest.mark.parametrize(("query", "index"), [("whit", "search_name"), ("5550101", "phone_digits")])
-def test_a_search_can_use_the_trigram_index(query, index, fixed_today):
+def test_a_search_can_use_the_trigram_index(query, index):
     PatientFactory(first_name="Zoë", last_name="Whitaker", phone="(415) 555-0101")
-    sql, params = patient_list(query=query, today=fixed_today).query.sql_with_params()
+    condition = search_filter(query)
+    sql, params = Patient.objects.filter(condition).values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         # Forbid sequential and plain index scans so the planner shows whether the trigram
         # index can answer the filter at all (on a tiny table it rightly prefers a scan).
