@@ -72,6 +72,7 @@ PATIENTS = [
 @transaction.atomic
 def seed(*, today: dt.date | None = None) -> dict:
     """Create (or bring up to date) the demo clinic. Running it twice changes nothing."""
+    from patients.demo import seed_patients
     from patients.models import Patient
 
     today = today or timezone.localdate()
@@ -136,6 +137,7 @@ def seed(*, today: dt.date | None = None) -> dict:
                 "created_by": users["frontdesk"],
             },
         )
+    seed_patients(today=today, users=users)
     return {"locations": locations, "users": users}
 
 
