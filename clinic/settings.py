@@ -274,6 +274,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinic@localhost")
 # --- Clinic --------------------------------------------------------------------------------
 
 CLINIC_NAME = env_str("CLINIC_NAME", "Bay Dry Needling Clinics")
+# The patient page names the screening engine's patient-level findings through this hook, so
+# that `patients` never imports `needling`.
+PATIENT_FINDINGS_PROVIDER = "needling.patient_findings.patient_findings"
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@ entries. Every view declares its permission; objects are looked up by UUID and 4
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -11,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -118,6 +120,11 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/patient_register.html", {"form": form})
 
 
+def patient_findings_for(patient: Patient, *, on) -> list:
+    provider = getattr(settings, "PATIENT_FINDINGS_PROVIDER", None)
+    return import_string(provider)(patient, on=on) if provider else []
+
+
 @requires("patients.view_patient")
 @require_GET
 @never_cache
@@ -140,8 +147,9 @@ def patient_detail(request: HttpRequest, pk) -> HttpResponse:
         "consents": consents,
     }
     if clinical:
-        # The raw contraindication-relevant answers. When needling/screening offers the
-        # patient-level findings for a day, they replace these alerts here.
+        # The screening engine's patient-level findings for today (through a settings hook:
+        # patients never imports needling), then the raw answers behind them.
+        context["findings"] = patient_findings_for(patient, on=today)
         context["alerts"] = screening_alerts(current, patient=patient, on=today)
         pain_maps = list(patient.pain_maps.all())
         context["pain_maps"] = pain_maps

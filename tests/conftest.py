@@ -60,21 +60,25 @@ def role_users(therapist, front_desk, manager) -> dict[str, object]:
     return {"therapist": therapist, "front_desk": front_desk, "manager": manager}
 
 
-def _client_for(client, user):
+def _client_for(user):
+    # A Client of its own per role, so that two role clients in one test stay two users.
+    from django.test import Client
+
+    client = Client()
     client.force_login(user)
     return client
 
 
 @pytest.fixture
-def therapist_client(client, therapist):
-    return _client_for(client, therapist)
+def therapist_client(therapist):
+    return _client_for(therapist)
 
 
 @pytest.fixture
-def front_desk_client(client, front_desk):
-    return _client_for(client, front_desk)
+def front_desk_client(front_desk):
+    return _client_for(front_desk)
 
 
 @pytest.fixture
-def manager_client(client, manager):
-    return _client_for(client, manager)
+def manager_client(manager):
+    return _client_for(manager)

@@ -13,7 +13,13 @@ from needling.screening.case import (
     Site,
     Surgery,
 )
-from needling.screening.contract import ContractError, evaluate_json, parse_case, parse_cases
+from needling.screening.contract import (
+    ContractError,
+    evaluate_json,
+    parse_case,
+    parse_cases,
+    parse_patient_case,
+)
 from needling.screening.engine import Finding, IgnoredOverride, Result, cpt_code, evaluate
 
 __all__ = [
@@ -37,4 +43,5 @@ __all__ = [
     "evaluate_json",
     "parse_case",
     "parse_cases",
+    "parse_patient_case",
 ]

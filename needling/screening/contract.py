@@ -348,14 +348,7 @@ def parse_case(
     case = _object(obj, path, _CASE, ("session_date", "patient", "sites"))
     session_date = _date(case["session_date"], _key(path, "session_date"))
     certified_until = _optional(case, "practitioner", path, _certified_until, None)
-    patient_path = _key(path, "patient")
-    patient = _object(case["patient"], patient_path, _PATIENT, ("date_of_birth",))
-    date_of_birth = _date(patient["date_of_birth"], _key(patient_path, "date_of_birth"))
-    consent = _optional(patient, "consent_signed_on", patient_path, _optional_date, None)
-    screened_on = _optional(patient, "screened_on", patient_path, _optional_date, None)
-    screening = _optional(patient, "screening", patient_path, _nullable(_screening), None)
-    if screening is None and screened_on is not None:
-        raise ContractError(_key(patient_path, "screening"), "required when screened_on is given")
+    patient = _patient(case["patient"], _key(path, "patient"))
     sites = _list_of(_site(muscles))(case["sites"], _key(path, "sites"))
     if not sites:
         raise ContractError(_key(path, "sites"), "a plan has at least one site")
@@ -363,13 +356,34 @@ def parse_case(
     return Case(
         session_date=session_date,
         dn_certified_until=certified_until,
-        date_of_birth=date_of_birth,
-        consent_signed_on=consent,
-        screened_on=screened_on,
-        screening=screening,
         sites=sites,
         overrides=overrides,
+        **patient,
     )
+
+
+def _patient(value: Json, path: str) -> dict[str, object]:
+    """The contract's ``patient`` object as the patient fields of a ``Case``."""
+    patient = _object(value, path, _PATIENT, ("date_of_birth",))
+    screened_on = _optional(patient, "screened_on", path, _optional_date, None)
+    screening = _optional(patient, "screening", path, _nullable(_screening), None)
+    if screening is None and screened_on is not None:
+        raise ContractError(_key(path, "screening"), "required when screened_on is given")
+    return {
+        "date_of_birth": _date(patient["date_of_birth"], _key(path, "date_of_birth")),
+        "consent_signed_on": _optional(patient, "consent_signed_on", path, _optional_date, None),
+        "screened_on": screened_on,
+        "screening": screening,
+    }
+
+
+def parse_patient_case(obj: Json, *, session_date: date) -> Case:
+    """A case with no planned sites, from the contract's ``patient`` object alone.
+
+    For judging the patient before any plan exists (the patient page's alerts): only the
+    rules that need no sites can fire. Raises ``ContractError`` like ``parse_case``.
+    """
+    return Case(session_date=session_date, sites=(), **_patient(obj, "patient"))
 
 
 def parse_cases(obj: Json, *, muscles: Mapping[str, Muscle] = DEFAULT_MUSCLES) -> Case | list[Case]:
