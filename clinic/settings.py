@@ -229,6 +229,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# Appointment reminders: every 10 minutes, send those due (see clinic/booking/reminders.py).
+CELERY_BEAT_SCHEDULE["appointment-reminders"] = {
+    "task": "clinic.send_due_reminders",
+    "schedule": 600.0,
+}
 
 # --- Email ---------------------------------------------------------------------------------
 
@@ -243,6 +248,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinic@localhost")
 # --- Clinic --------------------------------------------------------------------------------
 
 CLINIC_NAME = env_str("CLINIC_NAME", "Bay Dry Needling Clinics")
+# Appointment reminder emails go out this many hours before the appointment.
+APPOINTMENT_REMINDER_HOURS = env_int("APPOINTMENT_REMINDER_HOURS", 24, minimum=1)
 
 LOGGING = {
     "version": 1,

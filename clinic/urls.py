@@ -38,6 +38,7 @@ urlpatterns = [
     path("locations/<int:pk>/edit/", views.location_edit, name="location_edit"),
     path("locations/<int:pk>/rooms/new/", views.room_create, name="room_create"),
     path("patients/", include("patients.urls")),
+    path("", include("clinic.booking.urls")),
     path("admin/", admin.site.urls),
 ]
 
