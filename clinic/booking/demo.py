@@ -55,10 +55,15 @@ def seed_booking(*, today: dt.date, locations: list, users: dict) -> dict:
             defaults={"opens": SATURDAY_OPENING[0], "closes": SATURDAY_OPENING[1]},
         )
 
+    from clinic.demo import STAFF
+
     therapists = [user for user in users.values() if user.role is Role.THERAPIST]
+    # Each demo therapist's locations in the order the demo staff list gives them, so that
+    # every location has someone working every weekday.
+    listed = {spec.username: [locations[i] for i in spec.locations] for spec in STAFF}
     schedule: dict[tuple[int, int], object] = {}  # (therapist pk, weekday) -> location
     for therapist in therapists:
-        theirs = sorted(therapist.locations.all(), key=lambda loc: locations.index(loc))
+        theirs = listed.get(therapist.username) or list(therapist.locations.all())
         for index, location in enumerate(theirs[:2]):
             for weekday in _weekdays_for(index, len(theirs[:2])):
                 schedule[(therapist.pk, weekday)] = location

@@ -25,6 +25,13 @@ class PatientChoiceField(forms.ModelChoiceField):
         return f"{patient.last_name}, {patient.first_name} (born {patient.date_of_birth:%Y-%m-%d})"
 
 
+class RoomChoiceField(forms.ModelChoiceField):
+    """Rooms of one location: the room's name is enough."""
+
+    def label_from_instance(self, room) -> str:
+        return room.name
+
+
 REPEAT_CHOICES = [
     ("0", "Does not repeat"),
     ("1", "Every week"),
@@ -64,7 +71,7 @@ class BookingForm(_StartMixin, forms.Form):
         queryset=None, label="Type", empty_label="Choose a type"
     )
     therapist = forms.ModelChoiceField(queryset=None, empty_label="Choose a therapist")
-    room = forms.ModelChoiceField(queryset=None, empty_label="Choose a room")
+    room = RoomChoiceField(queryset=None, empty_label="Choose a room")
     date = forms.DateField(widget=DateInput())
     time = forms.TimeField(label="Start time", widget=TimeInput())
     repeat = forms.ChoiceField(choices=REPEAT_CHOICES, initial="0")
@@ -114,7 +121,7 @@ class MoveForm(_StartMixin, forms.Form):
     date = forms.DateField(label="New date", widget=DateInput())
     time = forms.TimeField(label="New start time", widget=TimeInput())
     therapist = forms.ModelChoiceField(queryset=None)
-    room = forms.ModelChoiceField(queryset=None)
+    room = RoomChoiceField(queryset=None)
     scope = forms.ChoiceField(
         label="Which appointments",
         choices=SCOPE_CHOICES,

@@ -20,7 +20,7 @@ from clinic.booking.times import day_bounds, minutes_of
 from clinic.models import Location, Room, User
 from clinic.roles import Role
 
-PX_PER_MINUTE = 1.4
+PX_PER_MINUTE = 1.6
 MIN_BLOCK_PX = 22
 SLOT_MINUTES = 30
 DEFAULT_DAY = (8 * 60, 18 * 60)

@@ -73,10 +73,11 @@ class Scope(enum.StrEnum):
 
 
 class SlotTaken(ValidationError):
-    """The therapist or the room already has an active appointment at that time.
+    """The therapist or the room (or the patient) already has an active appointment then.
 
-    A ValidationError keyed by the field at fault ("therapist" and/or "room"), so forms show
-    it beside that field; `fields` names them.
+    A ValidationError keyed by the field at fault ("therapist", "room", "patient"), so forms
+    show it beside that field; `fields` names them. Therapist and room overlaps are also
+    refused by the database on PostgreSQL; the patient check is the service's alone.
     """
 
     def __init__(self, errors: Mapping[str, Sequence[str]]):
@@ -171,25 +172,29 @@ def _find_clashes(
     therapist: User,
     room: Room,
     zone,
+    patient=None,
     ignore_ids: Iterable[int] = (),
 ) -> dict[str, list[str]]:
-    """Active appointments of the therapist or the room overlapping any planned interval.
-    One query for the whole plan."""
+    """Active appointments of the therapist or the room (or the patient: they cannot be in
+    two places either) overlapping any planned interval. One query for the whole plan."""
     if not plans:
         return {}
     first = min(start for start, _ in plans)
     last = max(end for _, end in plans)
+    whose = Q(therapist=therapist) | Q(room=room)
+    if patient is not None:
+        whose |= Q(patient=patient)
     booked = list(
         Appointment.objects.filter(
             status__in=Appointment.ACTIVE_STATUSES, starts_at__lt=last, ends_at__gt=first
         )
-        .filter(Q(therapist=therapist) | Q(room=room))
+        .filter(whose)
         .exclude(pk__in=list(ignore_ids))
-        .values_list("therapist_id", "room_id", "starts_at", "ends_at")
+        .values_list("therapist_id", "room_id", "patient_id", "starts_at", "ends_at")
     )
     errors: dict[str, list[str]] = {}
     for start, end in plans:
-        for therapist_id, room_id, other_start, other_end in booked:
+        for therapist_id, room_id, patient_id, other_start, other_end in booked:
             if not (other_start < end and start < other_end):
                 continue
             span = _span(other_start, other_end, zone)
@@ -200,6 +205,10 @@ def _find_clashes(
             if room_id == room.pk:
                 errors.setdefault("room", []).append(
                     f"That slot is taken: {room.name} is already booked {span}."
+                )
+            if patient is not None and patient_id == patient.pk:
+                errors.setdefault("patient", []).append(
+                    f"{patient} already has an appointment {span}."
                 )
     return {field: list(dict.fromkeys(messages)) for field, messages in errors.items()}
 
@@ -368,7 +377,9 @@ def appointment_book_series(
     def write() -> list[Appointment]:
         with transaction.atomic():
             _lock_resources(therapist_ids=[therapist.pk], room_ids=[room.pk])
-            clashes = _find_clashes(plans, therapist=therapist, room=room, zone=zone)
+            clashes = _find_clashes(
+                plans, therapist=therapist, room=room, zone=zone, patient=patient
+            )
             if clashes:
                 raise SlotTaken(clashes)
             problems = _hours_problems(plans, location=location, therapist=therapist, now=now)
@@ -472,6 +483,7 @@ def appointment_move(
                 therapist=therapist,
                 room=room,
                 zone=zone,
+                patient=appointment.patient,
                 ignore_ids=[member.pk for member in members],
             )
             if clashes:

@@ -67,7 +67,7 @@ def test_it_books_inside_the_hours_and_stores_utc(book, therapist, front_desk):
 def test_the_same_therapist_cannot_be_booked_twice_at_once(book, room2, therapist):
     book()
     with pytest.raises(SlotTaken) as caught:
-        book(room=room2, starts_at=local(room2.location, TUESDAY, 9, 30))
+        book(room=room2, starts_at=local(room2.location, TUESDAY, 9, 30), patient=PatientFactory())
     assert caught.value.fields == ("therapist",)
     assert "That slot is taken: Theresa Okafor is already booked" in messages_of(caught.value)[0]
     assert "09:00-10:00" in messages_of(caught.value)[0]
@@ -77,9 +77,25 @@ def test_the_same_therapist_cannot_be_booked_twice_at_once(book, room2, therapis
 def test_the_same_room_cannot_be_booked_twice_at_once(book, second_therapist, room):
     book()
     with pytest.raises(SlotTaken) as caught:
-        book(therapist=second_therapist, starts_at=local(room.location, TUESDAY, 9, 45))
+        book(
+            therapist=second_therapist,
+            starts_at=local(room.location, TUESDAY, 9, 45),
+            patient=PatientFactory(),
+        )
     assert caught.value.fields == ("room",)
     assert "Room 1 is already booked" in messages_of(caught.value)[0]
+
+
+def test_a_patient_cannot_be_in_two_appointments_at_once(book, second_therapist, room2, patient):
+    book()
+    with pytest.raises(SlotTaken) as caught:
+        book(
+            therapist=second_therapist, room=room2, starts_at=local(room2.location, TUESDAY, 9, 30)
+        )
+    assert caught.value.fields == ("patient",)
+    assert messages_of(caught.value) == [
+        "Zoë Whitaker already has an appointment on Tue 3 Mar 2026 09:00-10:00."
+    ]
 
 
 def test_back_to_back_appointments_are_fine(book, dn_follow_up):
