@@ -22,7 +22,7 @@ from clinic.booking import schedule, selectors, services
 from clinic.booking.forms import BookingForm, CancelForm, MoveForm
 from clinic.booking.models import Appointment, AppointmentType
 from clinic.booking.readiness import readiness_for
-from clinic.booking.times import local_today, parse_day, week_start
+from clinic.booking.times import day_bounds, local_today, parse_day, week_start
 from clinic.models import Location
 from clinic.views import apply_errors
 
@@ -327,8 +327,6 @@ def free_slots(request: HttpRequest, pk: int) -> HttpResponse:
         after = now
         day = parse_day(request.GET.get("date"))
         if day and EARLIEST <= day <= LATEST:
-            from clinic.booking.times import day_bounds
-
             after = max(now, day_bounds(day, location.zone)[0])
         context["slots"] = schedule.free_slots(
             location=location,

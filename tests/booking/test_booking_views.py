@@ -449,3 +449,28 @@ def test_home_pages_show_todays_appointments(
 
 def test_home_page_without_appointments_keeps_the_empty_state(therapist_client, frozen):
     assert "No appointments today." in therapist_client.get(reverse("home")).content.decode()
+
+
+def test_the_home_schedule_runs_a_fixed_number_of_queries(
+    front_desk_client, open_location, therapist, room, django_assert_num_queries, frozen
+):
+    def add(count, first_hour):
+        for index in range(count):
+            start = local(open_location, NOW.date(), first_hour) + dt.timedelta(minutes=20 * index)
+            AppointmentFactory(
+                location=open_location,
+                therapist=therapist,
+                room=room,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=20),
+            )
+
+    add(2, 8)
+    # 1 session, 2 user, 3 groups (role), 4 the user's locations, 5-6 permissions, 7 today's
+    # appointments with patient, type, therapist, room and location joined, 8-10 session save.
+    with django_assert_num_queries(10):
+        front_desk_client.get(reverse("home"))
+    add(15, 11)
+    with django_assert_num_queries(10):
+        response = front_desk_client.get(reverse("home"))
+    assert response.content.decode().count("Factory visit") == 17

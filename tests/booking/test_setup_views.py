@@ -178,3 +178,34 @@ def test_an_absence_must_end_on_or_after_its_start(boss, therapist):
 def test_setup_lists_every_location(boss, location):
     html = boss.get(reverse("booking:setup")).content.decode()
     assert "Mission District" in html and "Not set: nothing can be booked here" in html
+
+
+def test_the_absence_list_runs_a_fixed_number_of_queries(
+    boss, therapist, second_therapist, django_assert_num_queries, frozen
+):
+    from tests.booking.factories import absence
+
+    absence(therapist, dt.date(2026, 3, 10))
+    # 1 session, 2 user, 3-4 permissions, 5 count for the paginator, 6 the page of absences
+    # with their therapists, 7 groups (nav), 8-10 session save.
+    with django_assert_num_queries(10):
+        boss.get(reverse("booking:exception_list"))
+    for offset in range(8):
+        absence(second_therapist, dt.date(2026, 4, 1) + dt.timedelta(days=offset))
+    with django_assert_num_queries(10):
+        response = boss.get(reverse("booking:exception_list"))
+    assert response.content.decode().count("Remove</a>") == 9
+
+
+def test_the_setup_page_runs_a_fixed_number_of_queries(boss, django_assert_num_queries):
+    from tests.factories import LocationFactory
+
+    LocationFactory(name="One")
+    # 1 session, 2 user, 3-4 permissions, 5 locations, 6 their opening hours (prefetched),
+    # 7 count of types, 8 groups (nav), 9-11 session save.
+    with django_assert_num_queries(11):
+        boss.get(reverse("booking:setup"))
+    LocationFactory.create_batch(5)
+    with django_assert_num_queries(11):
+        response = boss.get(reverse("booking:setup"))
+    assert response.content.decode().count("Not set: nothing can be booked here") == 7
