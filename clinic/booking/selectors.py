@@ -160,7 +160,7 @@ def _range_minutes(
     return max(0, low), min(24 * 60, max(high, low + 60))
 
 
-def _minute_in_day(moment: dt.datetime, zone, day: dt.date, *, end: bool = False) -> int:
+def _minute_in_day(moment: dt.datetime, zone, day: dt.date) -> int:
     local = moment.astimezone(zone)
     if local.date() < day:
         return 0

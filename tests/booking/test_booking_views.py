@@ -360,6 +360,37 @@ def test_cancelling_asks_for_confirmation_and_a_reason(front_desk_client, appoin
     assert move.status_code == 302
 
 
+def test_a_series_is_moved_and_cancelled_from_one_appointment_onwards(
+    front_desk_client, form_data, open_location, frozen
+):
+    front_desk_client.post(
+        book_url(open_location), {**form_data, "repeat": "1", "occurrences": "4"}
+    )
+    series = list(Appointment.objects.order_by("starts_at"))
+    move_url = reverse("booking:appointment_move", args=[series[1].pk])
+    assert "This and the following appointments in the series" in (
+        front_desk_client.get(move_url).content.decode()
+    )
+    front_desk_client.post(
+        move_url,
+        {
+            "date": "2026-03-10",
+            "time": "11:00",
+            "therapist": series[1].therapist_id,
+            "room": series[1].room_id,
+            "scope": "following",
+        },
+    )
+    hours = [a.local_starts_at.hour for a in Appointment.objects.order_by("starts_at")]
+    assert hours == [9, 11, 11, 11]
+    cancel_url = reverse("booking:appointment_cancel", args=[series[2].pk])
+    front_desk_client.post(cancel_url, {"reason": "Course finished early", "scope": "following"})
+    statuses = list(Appointment.objects.order_by("starts_at").values_list("status", flat=True))
+    assert statuses == [Status.BOOKED, Status.BOOKED, Status.CANCELLED, Status.CANCELLED]
+    detail = front_desk_client.get(series[0].get_absolute_url()).content.decode()
+    assert "Series (4 appointments)" in detail
+
+
 def test_a_therapist_checks_in_and_completes_their_own_appointment(therapist_client, appointment):
     import time_machine
 
