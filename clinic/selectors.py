@@ -79,9 +79,9 @@ def schedule_context(user: User) -> dict:
     their DN certification is in force."""
     from django.utils import timezone
 
-    today = timezone.localdate()
     from clinic.booking.selectors import todays_appointments
 
+    today = timezone.localdate()
     context: dict = {
         "locations": list(user.locations.filter(is_active=True)),
         "todays": todays_appointments(user),
