@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.booking.demo import seed_booking
 from clinic.models import DNCertification, Licence, Location, Room, User
 from clinic.roles import Role, sync_roles
 from clinic.services import staff_set_role
@@ -138,6 +139,7 @@ def seed(*, today: dt.date | None = None) -> dict:
             },
         )
     seed_patients(today=today, users=users)
+    seed_booking(today=today, locations=locations, users=users)
     return {"locations": locations, "users": users}
 
 

@@ -165,3 +165,6 @@ class DNCertification(models.Model):
 
     def is_valid_on(self, day: dt.date) -> bool:
         return self.certified_on <= day <= self.valid_until
+
+
+from clinic.booking.models import *  # noqa: E402,F403 - booking models share the app label

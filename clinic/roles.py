@@ -29,6 +29,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.THERAPIST: frozenset(
         {
             "clinic.view_schedule",
+            # Booking: their own appointments only.
+            "clinic.view_appointment",
+            "clinic.check_in_appointment",
+            "clinic.complete_appointment",
             "clinic.practise_dn",
             "clinic.view_location",
             "patients.view_patient",
@@ -51,6 +55,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.FRONT_DESK: frozenset(
         {
             "clinic.view_schedule",
+            # Booking: every appointment at their locations.
+            "clinic.view_appointment",
+            "clinic.view_location_calendar",
+            "clinic.add_appointment",
+            "clinic.change_appointment",
+            "clinic.cancel_appointment",
+            "clinic.check_in_appointment",
+            "clinic.mark_no_show",
             "clinic.view_location",
             "patients.view_patient",
             "patients.add_patient",
@@ -66,6 +78,28 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.MANAGER: frozenset(
         {
             "clinic.view_dashboard",
+            # Booking: every location's calendar, overrides, and the setup behind it.
+            "clinic.view_appointment",
+            "clinic.view_location_calendar",
+            "clinic.view_all_calendars",
+            "clinic.add_appointment",
+            "clinic.change_appointment",
+            "clinic.cancel_appointment",
+            "clinic.check_in_appointment",
+            "clinic.complete_appointment",
+            "clinic.mark_no_show",
+            "clinic.override_hours",
+            "clinic.view_appointmenttype",
+            "clinic.add_appointmenttype",
+            "clinic.change_appointmenttype",
+            "clinic.view_openinghours",
+            "clinic.change_openinghours",
+            "clinic.view_workinghours",
+            "clinic.add_workinghours",
+            "clinic.delete_workinghours",
+            "clinic.view_scheduleexception",
+            "clinic.add_scheduleexception",
+            "clinic.delete_scheduleexception",
             "clinic.view_user",
             "clinic.add_user",
             "clinic.change_user",

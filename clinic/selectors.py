@@ -74,12 +74,18 @@ def dashboard_figures(*, today: dt.date) -> dict:
 
 
 def schedule_context(user: User) -> dict:
-    """What the day-schedule home page shows before booking exists: the user's locations and,
-    for a therapist, whether their DN certification is in force."""
+    """What the day-schedule home page shows: the user's locations, today's appointments
+    (a therapist's own, the front desk's at their locations) and, for a therapist, whether
+    their DN certification is in force."""
     from django.utils import timezone
 
+    from clinic.booking.selectors import todays_appointments
+
     today = timezone.localdate()
-    context: dict = {"locations": list(user.locations.filter(is_active=True))}
+    context: dict = {
+        "locations": list(user.locations.filter(is_active=True)),
+        "todays": todays_appointments(user),
+    }
     if user.role is Role.THERAPIST:
         until = user.dn_certified_until(today)
         context["dn_certified_until"] = until

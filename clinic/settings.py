@@ -167,6 +167,11 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "clinic.Room",
     "clinic.Licence",
     "clinic.DNCertification",
+    "clinic.AppointmentType",
+    "clinic.OpeningHours",
+    "clinic.WorkingHours",
+    "clinic.ScheduleException",
+    "clinic.Appointment",
     "patients.Patient",
     "patients.ScreeningQuestionnaire",
     "patients.ImplantedDevice",
@@ -260,6 +265,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# Appointment reminders: every 10 minutes, send those due (see clinic/booking/reminders.py).
+CELERY_BEAT_SCHEDULE["appointment-reminders"] = {
+    "task": "clinic.send_due_reminders",
+    "schedule": 600.0,
+}
 
 # --- Email ---------------------------------------------------------------------------------
 
@@ -277,6 +287,8 @@ CLINIC_NAME = env_str("CLINIC_NAME", "Bay Dry Needling Clinics")
 # The patient page names the screening engine's patient-level findings through this hook, so
 # that `patients` never imports `needling`.
 PATIENT_FINDINGS_PROVIDER = "needling.patient_findings.patient_findings"
+# Appointment reminder emails go out this many hours before the appointment.
+APPOINTMENT_REMINDER_HOURS = env_int("APPOINTMENT_REMINDER_HOURS", 24, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -147,6 +147,41 @@ CLINICIANS = {"therapist", "front_desk"}
 THERAPIST = {"therapist"}
 
 
+def _appointment(ctx):
+    from tests.booking.factories import AppointmentFactory
+
+    appointment = AppointmentFactory(
+        location=ctx["location"], therapist=ctx["therapist"], patient=ctx["patient"]
+    )
+    return {"pk": appointment.pk}
+
+
+def _appointment_type(ctx):
+    from tests.booking.factories import AppointmentTypeFactory
+
+    return {"pk": AppointmentTypeFactory().pk}
+
+
+def _working_hours(ctx):
+    from clinic.booking.models import WorkingHours
+
+    row = WorkingHours.objects.create(
+        therapist=ctx["therapist"],
+        location=ctx["location"],
+        weekday=0,
+        starts=__import__("datetime").time(8),
+        ends=__import__("datetime").time(12),
+    )
+    return {"pk": row.pk}
+
+
+def _absence(ctx):
+    from tests.booking.factories import absence
+
+    return {"pk": absence(ctx["therapist"], __import__("datetime").date(2030, 1, 7)).pk}
+
+
+DESK = {"front_desk", "manager"}
 # name -> (kwargs builder, roles allowed, status an allowed role gets for GET)
 MATRIX = {
     "home": (None, ALL, 200),
@@ -191,6 +226,30 @@ MATRIX = {
     "patients:icd10_search": (None, THERAPIST, 200),
     "patients:pain_map_new": (_patient, THERAPIST, 200),
     "patients:outcome_new": (_patient, THERAPIST, 200),
+    "booking:calendar": (None, ALL, 302),  # to the day view of the user's location
+    "booking:day": (_location, ALL, 200),
+    "booking:week": (_location, ALL, 200),
+    "booking:book": (_location, DESK, 200),
+    "booking:free_slots": (_location, DESK, 200),
+    "booking:patient_search": (None, DESK, 200),
+    "booking:readiness": (None, DESK, 200),
+    "booking:appointment_detail": (_appointment, ALL, 200),
+    "booking:appointment_move": (_appointment, DESK, 200),
+    "booking:appointment_cancel": (_appointment, DESK, 200),
+    "booking:appointment_check_in": (_appointment, ALL, 405),  # POST only
+    "booking:appointment_complete": (_appointment, {"therapist", "manager"}, 405),
+    "booking:appointment_no_show": (_appointment, DESK, 405),
+    "booking:setup": (None, MANAGER, 200),
+    "booking:type_list": (None, MANAGER, 200),
+    "booking:type_create": (None, MANAGER, 200),
+    "booking:type_edit": (_appointment_type, MANAGER, 200),
+    "booking:hours": (_location, MANAGER, 200),
+    "booking:opening_hours_edit": (_location, MANAGER, 200),
+    "booking:working_hours_add": (_location, MANAGER, 200),
+    "booking:working_hours_delete": (_working_hours, MANAGER, 200),
+    "booking:exception_list": (None, MANAGER, 200),
+    "booking:exception_add": (None, MANAGER, 200),
+    "booking:exception_delete": (_absence, MANAGER, 200),
 }
 
 
