@@ -34,6 +34,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "patients.view_patient",
             "needling.view_contraindication",
             "needling.view_muscle",
+            "patients.add_patient",
+            "patients.change_patient",
+            "patients.view_clinical_record",
+            "patients.view_screeningquestionnaire",
+            "patients.add_screeningquestionnaire",
+            "patients.view_consent",
+            "patients.add_consent",
+            "patients.view_consenttext",
+            "patients.add_condition",
+            "patients.change_condition",
+            "patients.add_painmap",
+            "patients.add_outcomemeasure",
         }
     ),
     Role.FRONT_DESK: frozenset(
@@ -44,6 +56,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "patients.add_patient",
             "patients.change_patient",
             "needling.view_contraindication",
+            "patients.view_screeningquestionnaire",
+            "patients.add_screeningquestionnaire",
+            "patients.view_consent",
+            "patients.add_consent",
+            "patients.view_consenttext",
         }
     ),
     Role.MANAGER: frozenset(
@@ -70,6 +87,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "needling.add_muscle",
             "needling.change_muscle",
             "needling.manage_policy",
+            "patients.view_clinical_record",
+            "patients.view_screeningquestionnaire",
+            "patients.view_consent",
+            "patients.view_consenttext",
+            "patients.add_consenttext",
+            "patients.view_patientaccesslog",
         }
     ),
 }

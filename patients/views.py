@@ -1,22 +1,630 @@
+"""Patient pages: list and search, registration, the record, screening, consent, clinical
+entries. Every view declares its permission; objects are looked up by UUID and 404 otherwise."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import requires
-from patients.models import Patient
+from clinic.views import apply_errors
+from patients import icd10, selectors, services
+from patients.alerts import anticoagulant_text, screening_alerts
+from patients.bodychart import body_chart
+from patients.forms import (
+    FINDING_FORMSETS,
+    FINDING_LISTS,
+    FOLLOW_UPS,
+    SECTIONS,
+    ConditionForm,
+    ConditionResolveForm,
+    ConsentForm,
+    ConsentTextForm,
+    OutcomeForm,
+    PainMapForm,
+    PatientForm,
+    PatientQuickForm,
+    PatientSearchForm,
+    QuestionnaireForm,
+    finding_rows,
+    pain_field_name,
+)
+from patients.models import (
+    Condition,
+    Consent,
+    ConsentText,
+    Patient,
+    PatientAccessLog,
+)
+from patients.readiness import dn_readiness, readiness_from
+from patients.vocabulary import PainArea, pain_area_sides
+
+PAGE_SIZE = 25
+CLINICAL = "patients.view_clinical_record"
+
+
+def _patient(pk) -> Patient:
+    return get_object_or_404(Patient.objects.select_related("preferred_location"), pk=pk)
+
+
+def _refuse_if_archived(request: HttpRequest, patient: Patient) -> HttpResponse | None:
+    if patient.is_archived:
+        messages.error(request, f"{patient} is archived. Restore the record before adding to it.")
+        return redirect(patient)
+    return None
+
+
+# --- List, registration, record ------------------------------------------------------------
 
 
 @requires("patients.view_patient")
 @require_GET
 def patient_list(request: HttpRequest) -> HttpResponse:
-    patients = Patient.objects.filter(archived_at__isnull=True).select_related("preferred_location")
-    page = Paginator(patients, 25).get_page(request.GET.get("page"))
-    return render(request, "patients/patient_list.html", {"page": page})
+    form = PatientSearchForm(request.GET or None)
+    query, archived = "", False
+    if form.is_valid():
+        query, archived = form.cleaned_data["q"], form.cleaned_data["archived"]
+    today = timezone.localdate()
+    patients = selectors.patient_list(query=query, archived=archived, today=today)
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        (
+            patient,
+            readiness_from(
+                screened_on=patient.latest_screened_on,
+                consent_signed_on=patient.latest_consent_signed_on,
+                on=today,
+            ),
+        )
+        for patient in page.object_list
+    ]
+    query_string = urlencode(
+        {k: v for k, v in (("q", query), ("archived", "on" if archived else "")) if v}
+    )
+    return render(
+        request,
+        "patients/patient_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "archived": archived,
+            "query_string": query_string,
+        },
+    )
+
+
+@requires("patients.add_patient")
+@require_http_methods(["GET", "POST"])
+def patient_register(request: HttpRequest) -> HttpResponse:
+    form = PatientQuickForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_register(created_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"{patient} is registered.")
+            return redirect(patient)
+    return render(request, "patients/patient_register.html", {"form": form})
 
 
 @requires("patients.view_patient")
 @require_GET
+@never_cache
 def patient_detail(request: HttpRequest, pk) -> HttpResponse:
-    patient = get_object_or_404(Patient.objects.select_related("preferred_location"), pk=pk)
-    return render(request, "patients/patient_detail.html", {"patient": patient})
+    clinical = request.user.has_perm(CLINICAL)
+    patient = get_object_or_404(selectors.patient_record(clinical=clinical), pk=pk)
+    services.access_record(patient=patient, user=request.user)
+    today = timezone.localdate()
+    questionnaires = list(patient.questionnaires.all())
+    current = selectors.latest_questionnaire(patient, on=today)
+    consents = list(patient.consents.all())
+    context = {
+        "patient": patient,
+        "clinical": clinical,
+        "today": today,
+        "age": patient.age_on(today),
+        "readiness": dn_readiness(patient, on=today),
+        "current_screening": current,
+        "questionnaires": questionnaires,
+        "consents": consents,
+    }
+    if clinical:
+        # The raw contraindication-relevant answers. When needling/screening offers the
+        # patient-level findings for a day, they replace these alerts here.
+        context["alerts"] = screening_alerts(current, patient=patient, on=today)
+        pain_maps = list(patient.pain_maps.all())
+        context["pain_maps"] = pain_maps
+        current_map = pain_maps[0] if pain_maps else None
+        context["current_pain_map"] = current_map
+        if current_map is not None:
+            scores = {(a.area, a.side): a.nprs for a in current_map.areas.all()}
+            context["pain_chart"] = body_chart(scores=scores)
+        context["conditions"] = list(patient.conditions.all())
+        context["outcomes"] = list(patient.outcomes.all())
+    return render(request, "patients/patient_detail.html", context)
+
+
+@requires("patients.change_patient")
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, pk) -> HttpResponse:
+    patient = _patient(pk)
+    clinical = request.user.has_perm(CLINICAL)
+    form = PatientForm(request.POST or None, instance=patient, clinical=clinical)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.fields}
+        try:
+            services.patient_update(patient=Patient.objects.get(pk=patient.pk), **fields)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Saved {patient}.")
+            return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+
+
+@requires("patients.change_patient")
+@require_http_methods(["GET", "POST"])
+def patient_archive(request: HttpRequest, pk) -> HttpResponse:
+    patient = _patient(pk)
+    if request.method == "POST":
+        if services.patient_archive(patient=patient):
+            messages.success(request, f"{patient} is archived. The record is kept.")
+        else:
+            messages.info(request, f"{patient} was already archived.")
+        return redirect(patient)
+    return render(request, "patients/patient_archive.html", {"patient": patient})
+
+
+@requires("patients.change_patient")
+@require_POST
+def patient_restore(request: HttpRequest, pk) -> HttpResponse:
+    patient = _patient(pk)
+    if services.patient_restore(patient=patient):
+        messages.success(request, f"{patient} is restored.")
+    else:
+        messages.info(request, f"{patient} was not archived.")
+    return redirect(patient)
+
+
+@requires("patients.view_patientaccesslog")
+@require_GET
+def patient_access_log(request: HttpRequest, pk) -> HttpResponse:
+    patient = _patient(pk)
+    page = Paginator(selectors.access_log_for(patient), 50).get_page(request.GET.get("page"))
+    return render(request, "patients/access_log.html", {"patient": patient, "page": page})
+
+
+# --- Screening ------------------------------------------------------------------------------
+
+
+def _finding_formsets(data, initial_from=None) -> dict:
+    formsets = {}
+    for name, _, _, _ in FINDING_LISTS:
+        initial = None
+        if initial_from is not None:
+            initial = [
+                {f: getattr(row, f) for f in FINDING_FORMSETS[name].form._meta.fields}
+                for row in getattr(initial_from, name).all()
+            ]
+        formsets[name] = FINDING_FORMSETS[name](data, prefix=name, initial=initial)
+    return formsets
+
+
+def _apply_finding_errors(formsets: dict, error: ValidationError, form) -> None:
+    """Service errors named "<list>-<index>-<field>" go onto that row of that list."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, errors in error.error_dict.items():
+        name, _, rest = key.partition("-")
+        index, _, field = rest.partition("-")
+        if name in formsets and index.isdigit():
+            rows = [
+                f
+                for f in formsets[name].forms
+                if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")
+            ]
+            target = rows[int(index)] if int(index) < len(rows) else None
+            if target is not None:
+                target.add_error(field if field in target.fields else None, errors)
+                continue
+        form.add_error(key if key in form.fields else None, errors)
+
+
+@requires("patients.add_screeningquestionnaire")
+@require_http_methods(["GET", "POST"])
+def screening_new(request: HttpRequest, pk) -> HttpResponse:
+    patient = _patient(pk)
+    refused = _refuse_if_archived(request, patient)
+    if refused:
+        return refused
+    today = timezone.localdate()
+    previous = selectors.latest_questionnaire(patient, on=today)
+    if request.method == "POST":
+        form = QuestionnaireForm(request.POST, patient=patient)
+        formsets = _finding_formsets(request.POST)
+        form_ok = form.is_valid()
+        lists_ok = True
+        findings = {}
+        for name, parent, _, row_name in FINDING_LISTS:
+            if not form.parent_is_yes(parent):
+                continue
+            formset = formsets[name]
+            if not formset.is_valid():
+                lists_ok = False
+                continue
+            rows = finding_rows(formset)
+            if not rows:
+                form.add_error(parent, f"You answered yes: add the {row_name.lower()} below.")
+                lists_ok = False
+            findings[name] = rows
+        if form_ok and lists_ok and form.is_valid():
+            try:
+                questionnaire = services.questionnaire_record(
+                    patient=patient,
+                    taken_by=request.user,
+                    taken_on=form.cleaned_data["taken_on"],
+                    answers=form.answers(),
+                    findings=findings,
+                )
+            except ValidationError as error:
+                _apply_finding_errors(formsets, error, form)
+            else:
+                messages.success(request, f"Screening of {questionnaire.taken_on:%Y-%m-%d} saved.")
+                return redirect(patient)
+        status = 400
+    else:
+        initial = {"taken_on": today}
+        if previous is not None:
+            initial.update(QuestionnaireForm.initial_from(previous))
+        form = QuestionnaireForm(initial=initial, patient=patient)
+        formsets = _finding_formsets(None, initial_from=previous)
+        status = 200
+    sections = [
+        (title, [(form[name], [form[c] for c in FOLLOW_UPS.get(name, ())]) for name in names])
+        for title, names in SECTIONS
+    ]
+    lists = [
+        (name, form[parent], row_name, formsets[name])
+        for name, parent, _, row_name in FINDING_LISTS
+    ]
+    return render(
+        request,
+        "patients/screening_form.html",
+        {
+            "patient": patient,
+            "form": form,
+            "sections": sections,
+            "lists": lists,
+            "previous": previous,
+        },
+        status=status,
+    )
+
+
+@requires("patients.view_screeningquestionnaire")
+@require_GET
+def screening_detail(request: HttpRequest, pk, screening_pk) -> HttpResponse:
+    patient = _patient(pk)
+    questionnaire = get_object_or_404(
+        selectors.questionnaires_with_findings(), pk=screening_pk, patient=patient
+    )
+    services.access_record(
+        patient=patient, user=request.user, action=PatientAccessLog.Action.SCREENING
+    )
+    latest = selectors.latest_questionnaire(patient, on=timezone.localdate())
+    q = questionnaire
+    form = QuestionnaireForm(patient=patient)
+    answers = [
+        (form.fields[name].label, "Yes" if getattr(q, name) else "No")
+        for _, names in SECTIONS
+        for name in names
+        if hasattr(q, name) and name not in FOLLOW_UPS
+    ]
+    lists = [
+        ("Implanted devices", list(q.implanted_devices.all())),
+        ("Infections, wounds, inflamed skin", list(q.infections.all())),
+        ("Active tumors", list(q.tumors.all())),
+        ("Lymphedema", list(q.lymphedema.all())),
+        ("Surgeries", list(q.surgeries.all())),
+        ("Varicose veins", list(q.varicosities.all())),
+    ]
+    return render(
+        request,
+        "patients/screening_detail.html",
+        {
+            "patient": patient,
+            "q": q,
+            "is_current": latest == q,
+            "answers": answers,
+            "lists": lists,
+            "anticoagulant": anticoagulant_text(q) if q.anticoagulant_drug else "",
+        },
+    )
+
+
+# --- Consent --------------------------------------------------------------------------------
+
+
+@requires("patients.add_consent")
+@require_http_methods(["GET", "POST"])
+def consent_new(request: HttpRequest, pk) -> HttpResponse:
+    patient = _patient(pk)
+    refused = _refuse_if_archived(request, patient)
+    if refused:
+        return refused
+    text = services.consent_text_current()
+    if text is None:
+        messages.error(request, "No consent text is published yet: ask a manager to publish one.")
+        return redirect(patient)
+    today = timezone.localdate()
+    minor = patient.age_on(today) < 18
+    initial = {
+        "text_version": text.version,
+        "signed_on": today,
+        "signer": "guardian" if minor else "patient",
+    }
+    form = ConsentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["text_version"] != text.version:
+            form.add_error(
+                None,
+                f"A new version ({text.version}) of the consent text was published while this "
+                "page was open. Let the signer read the text below, then record the consent.",
+            )
+        else:
+            try:
+                consent = services.consent_record(
+                    patient=patient,
+                    text=text,
+                    signed_on=data["signed_on"],
+                    signer=data["signer"],
+                    signed_name=data["signed_name"],
+                    guardian_relationship=data["guardian_relationship"],
+                    interpreter_name=data["interpreter_name"],
+                    witness=request.user,
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"Consent recorded, valid until {consent.valid_until:%Y-%m-%d}. "
+                    "Offer the patient a copy.",
+                )
+                return redirect(patient)
+    if form.is_bound:
+        form.data = form.data.copy()
+        form.data["text_version"] = text.version
+    return render(
+        request,
+        "patients/consent_form.html",
+        {"patient": patient, "form": form, "text": text, "minor": minor},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def consent_pdf_bytes(consent: Consent, *, base_url: str) -> bytes:
+    from django.conf import settings
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "pdf/consent.html",
+        {"consent": consent, "patient": consent.patient, "clinic_name": settings.CLINIC_NAME},
+    )
+    return HTML(string=html, base_url=base_url).write_pdf()
+
+
+@requires("patients.view_consent")
+@require_GET
+def consent_pdf(request: HttpRequest, pk, consent_pk) -> HttpResponse:
+    patient = _patient(pk)
+    consent = get_object_or_404(
+        Consent.objects.select_related("text", "witness", "patient"), pk=consent_pk, patient=patient
+    )
+    pdf = consent_pdf_bytes(consent, base_url=request.build_absolute_uri("/"))
+    services.access_record(
+        patient=patient, user=request.user, action=PatientAccessLog.Action.CONSENT_PDF
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"dn-consent-{patient.last_name}-{consent.signed_on:%Y-%m-%d}.pdf"
+    safe = "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in filename)
+    response["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@requires("patients.view_consenttext")
+@require_GET
+def consent_text_list(request: HttpRequest) -> HttpResponse:
+    texts = ConsentText.objects.select_related("published_by").order_by("-version")
+    page = Paginator(texts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "patients/consent_text_list.html", {"page": page})
+
+
+@requires("patients.view_consenttext")
+@require_GET
+def consent_text_detail(request: HttpRequest, version: int) -> HttpResponse:
+    text = get_object_or_404(ConsentText.objects.select_related("published_by"), version=version)
+    latest = services.consent_text_current()
+    return render(
+        request,
+        "patients/consent_text_detail.html",
+        {"text": text, "is_current": latest is not None and latest.pk == text.pk},
+    )
+
+
+@requires("patients.add_consenttext")
+@require_http_methods(["GET", "POST"])
+def consent_text_new(request: HttpRequest) -> HttpResponse:
+    current = services.consent_text_current()
+    initial = {"title": current.title, "body": current.body} if current else {}
+    form = ConsentTextForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            text = services.consent_text_publish(
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                published_by=request.user,
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Version {text.version} is published; consents use it now.")
+            return redirect(text)
+    return render(request, "patients/consent_text_form.html", {"form": form, "current": current})
+
+
+# --- Conditions, pain map, outcomes --------------------------------------------------------------
+
+
+@requires("patients.add_condition")
+@require_http_methods(["GET", "POST"])
+def condition_new(request: HttpRequest, pk) -> HttpResponse:
+    patient = _patient(pk)
+    refused = _refuse_if_archived(request, patient)
+    if refused:
+        return refused
+    form = ConditionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            condition = services.condition_add(
+                patient=patient, recorded_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Added {condition}.")
+            return redirect(patient)
+    return render(
+        request,
+        "patients/condition_form.html",
+        {"patient": patient, "form": form, "common_codes": icd10.common_codes()},
+    )
+
+
+@requires("patients.add_condition")
+@require_GET
+def icd10_search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    return render(
+        request,
+        "patients/_icd10_results.html",
+        {"results": icd10.search(query), "query": query},
+    )
+
+
+@requires("patients.change_condition")
+@require_http_methods(["GET", "POST"])
+def condition_resolve(request: HttpRequest, pk, condition_pk: int) -> HttpResponse:
+    patient = _patient(pk)
+    condition = get_object_or_404(Condition, pk=condition_pk, patient=patient)
+    form = ConditionResolveForm(request.POST or None, initial={"resolved_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = services.condition_resolve(
+                condition=condition, resolved_on=form.cleaned_data["resolved_on"]
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            if done:
+                messages.success(request, f"{condition} marked resolved.")
+            else:
+                messages.info(request, f"{condition} was already resolved.")
+            return redirect(patient)
+    return render(
+        request,
+        "patients/condition_resolve.html",
+        {"patient": patient, "condition": condition, "form": form},
+    )
+
+
+@requires("patients.add_painmap")
+@require_http_methods(["GET", "POST"])
+def pain_map_new(request: HttpRequest, pk) -> HttpResponse:
+    patient = _patient(pk)
+    refused = _refuse_if_archived(request, patient)
+    if refused:
+        return refused
+    form = PainMapForm(request.POST or None, initial={"recorded_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pain_map_record(
+                patient=patient,
+                recorded_on=form.cleaned_data["recorded_on"],
+                recorded_by=request.user,
+                areas=form.areas(),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Pain map saved.")
+            return redirect(patient)
+    groups = []
+    for area, label in PainArea.choices:
+        groups.append(
+            (label, [form[pain_field_name(area, side)] for side in pain_area_sides(area)])
+        )
+    scores = {}
+    for area, _ in PainArea.choices:
+        for side in pain_area_sides(area):
+            value = form[pain_field_name(area, side)].value()
+            if value not in (None, "") and str(value).isdigit():
+                scores[(area, side)] = int(value)
+    return render(
+        request,
+        "patients/pain_map_form.html",
+        {
+            "patient": patient,
+            "form": form,
+            "groups": groups,
+            "chart": body_chart(scores=scores, interactive=True),
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@requires("patients.add_outcomemeasure")
+@require_http_methods(["GET", "POST"])
+def outcome_new(request: HttpRequest, pk) -> HttpResponse:
+    patient = _patient(pk)
+    refused = _refuse_if_archived(request, patient)
+    if refused:
+        return refused
+    form = OutcomeForm(
+        request.POST or None,
+        patient=patient,
+        initial={"taken_on": timezone.localdate(), "is_baseline": True},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outcome = services.outcome_record(
+                patient=patient,
+                recorded_by=request.user,
+                measure=data["measure"],
+                score=data["score"],
+                taken_on=data["taken_on"],
+                is_baseline=data["is_baseline"],
+                condition=data["condition"],
+                detail=data["detail"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Recorded {outcome}.")
+            return redirect(patient)
+    return render(request, "patients/outcome_form.html", {"patient": patient, "form": form})

@@ -9,6 +9,7 @@ import factory
 from clinic.models import DNCertification, Licence, Location, Room, User
 from clinic.roles import Role
 from clinic.services import staff_set_role
+from patients.models import ConsentText
 
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105
 
@@ -80,3 +81,42 @@ class PatientFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Ient{n}")
     date_of_birth = dt.date(1980, 5, 17)
     phone = factory.Sequence(lambda n: f"(555) 010-{n:04d}")
+
+
+# --- Patients: screening, consent, clinical record ------------------------------------------
+
+
+class ScreeningFactory(factory.django.DjangoModelFactory):
+    """A questionnaire with nothing to report (a healthy, willing adult able to consent)."""
+
+    class Meta:
+        model = "patients.ScreeningQuestionnaire"
+
+    patient = factory.SubFactory(PatientFactory)
+    taken_on = dt.date(2026, 3, 9)
+    taken_by = factory.SubFactory(UserFactory)
+    willing_to_proceed = True
+    able_to_consent = True
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patients.Consent"
+
+    patient = factory.SubFactory(PatientFactory)
+    text = factory.LazyFunction(lambda: ConsentText.objects.order_by("-version").first())
+    signed_on = dt.date(2026, 3, 1)
+    signer = "patient"
+    signed_name = factory.LazyAttribute(lambda c: c.patient.full_name)
+    witness = factory.SubFactory(UserFactory)
+
+
+class ConditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patients.Condition"
+
+    patient = factory.SubFactory(PatientFactory)
+    icd10_code = "M54.2"
+    description = "Cervicalgia"
+    course = "chronic"
+    recorded_by = factory.SubFactory(UserFactory)

@@ -12,7 +12,13 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import (
+    ConditionFactory,
+    ConsentFactory,
+    PatientFactory,
+    ScreeningFactory,
+    UserFactory,
+)
 
 ALL = {"therapist", "front_desk", "manager"}
 MANAGER = {"manager"}
@@ -121,6 +127,26 @@ def _patient(ctx):
     return {"pk": ctx["patient"].pk}
 
 
+def _screening(ctx):
+    return {"pk": ctx["patient"].pk, "screening_pk": ctx["screening"].pk}
+
+
+def _consent(ctx):
+    return {"pk": ctx["patient"].pk, "consent_pk": ctx["consent"].pk}
+
+
+def _condition(ctx):
+    return {"pk": ctx["patient"].pk, "condition_pk": ctx["condition"].pk}
+
+
+def _consent_text(ctx):
+    return {"version": 1}
+
+
+CLINICIANS = {"therapist", "front_desk"}
+THERAPIST = {"therapist"}
+
+
 # name -> (kwargs builder, roles allowed, status an allowed role gets for GET)
 MATRIX = {
     "home": (None, ALL, 200),
@@ -148,6 +174,23 @@ MATRIX = {
     "needling:api_token_revoke": (_own_token, ALL, 405),  # POST only
     "patients:list": (None, ALL, 200),
     "patients:detail": (_patient, ALL, 200),
+    "patients:register": (None, CLINICIANS, 200),
+    "patients:edit": (_patient, CLINICIANS, 200),
+    "patients:archive": (_patient, CLINICIANS, 200),
+    "patients:restore": (_patient, CLINICIANS, 405),  # POST only
+    "patients:access_log": (_patient, MANAGER, 200),
+    "patients:screening_new": (_patient, CLINICIANS, 200),
+    "patients:screening_detail": (_screening, ALL, 200),
+    "patients:consent_new": (_patient, CLINICIANS, 200),
+    "patients:consent_pdf": (_consent, ALL, 200),
+    "patients:consent_texts": (None, ALL, 200),
+    "patients:consent_text_detail": (_consent_text, ALL, 200),
+    "patients:consent_text_new": (None, MANAGER, 200),
+    "patients:condition_new": (_patient, THERAPIST, 200),
+    "patients:condition_resolve": (_condition, THERAPIST, 200),
+    "patients:icd10_search": (None, THERAPIST, 200),
+    "patients:pain_map_new": (_patient, THERAPIST, 200),
+    "patients:outcome_new": (_patient, THERAPIST, 200),
 }
 
 
@@ -165,7 +208,16 @@ def matrix_context(role_users, location):
         reason="Clinic line: no needling in any trimester.",
         adopted_by=role_users["manager"],
     )
-    return {**role_users, "location": location, "patient": PatientFactory(), "stricter": stricter}
+    patient = PatientFactory()
+    return {
+        **role_users,
+        "location": location,
+        "patient": patient,
+        "screening": ScreeningFactory(patient=patient),
+        "consent": ConsentFactory(patient=patient),
+        "condition": ConditionFactory(patient=patient),
+        "stricter": stricter,
+    }
 
 
 @pytest.mark.parametrize("role", sorted(ALL))

@@ -1,0 +1,202 @@
+"""patient_facts / screening_facts give exactly the contract's JSON, and dn_readiness the
+paperwork status, for the dates the screening contract names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from patients.facts import SCREENING_KEYS, patient_facts, screening_facts
+from patients.models import (
+    ImplantedDevice,
+    Infection,
+    Lymphedema,
+    Surgery,
+)
+from patients.readiness import dn_readiness, readiness_from
+from patients.selectors import patients_with_facts
+from tests.factories import ConsentFactory, PatientFactory, ScreeningFactory
+
+pytestmark = pytest.mark.django_db
+
+# The contract's example patient (screening-contract.md), as the app must report it.
+CONTRACT_PATIENT = {
+    "date_of_birth": "1984-02-29",
+    "consent_signed_on": "2026-03-01",
+    "screened_on": "2026-03-09",
+    "screening": {
+        "needle_phobia": False,
+        "willing_to_proceed": True,
+        "able_to_consent": True,
+        "acute_illness": False,
+        "bleeding_disorder": False,
+        "anticoagulant": {
+            "drug": "warfarin",
+            "vitamin_k_antagonist": True,
+            "inr": 2.4,
+            "inr_on": "2026-03-02",
+            "inr_target_low": 2.0,
+            "inr_target_high": 3.0,
+            "last_dose_change_on": "2026-01-15",
+            "recent_bleeding": False,
+        },
+        "immunocompromised": False,
+        "pregnancy_due_date": None,
+        "epilepsy": "none",
+        "diabetes": False,
+        "vascular_disease": False,
+        "metal_allergy": False,
+        "prosthetic_heart_valve": False,
+        "cancer_history": False,
+        "lung_disease": False,
+        "implanted_devices": [{"kind": "pacemaker", "region": "chest", "side": "left"}],
+        "infections": [{"region": "forearm", "side": "right"}],
+        "tumors": [],
+        "lymphedema": [{"limb": "upper", "side": "left"}],
+        "surgeries": [
+            {"on": "2026-01-20", "region": "shoulder", "side": "right", "joint_replacement": False}
+        ],
+        "varicosities": [],
+    },
+}
+
+
+def contract_patient():
+    patient = PatientFactory(date_of_birth=dt.date(1984, 2, 29))
+    questionnaire = ScreeningFactory(
+        patient=patient,
+        taken_on=dt.date(2026, 3, 9),
+        anticoagulant_drug="warfarin",
+        vitamin_k_antagonist=True,
+        inr=Decimal("2.40"),
+        inr_on=dt.date(2026, 3, 2),
+        last_dose_change_on=dt.date(2026, 1, 15),
+    )
+    ImplantedDevice.objects.create(
+        questionnaire=questionnaire, kind="pacemaker", region="chest", side="left"
+    )
+    Infection.objects.create(questionnaire=questionnaire, region="forearm", side="right")
+    Lymphedema.objects.create(questionnaire=questionnaire, limb="upper", side="left")
+    Surgery.objects.create(
+        questionnaire=questionnaire, on=dt.date(2026, 1, 20), region="shoulder", side="right"
+    )
+    ConsentFactory(patient=patient, signed_on=dt.date(2026, 3, 1))
+    return patient, questionnaire
+
+
+def test_patient_facts_reproduce_the_contract_example():
+    patient, _ = contract_patient()
+    facts = patient_facts(patient, on=dt.date(2026, 3, 10))
+    assert facts == CONTRACT_PATIENT
+    assert json.loads(json.dumps(facts)) == CONTRACT_PATIENT
+
+
+def test_screening_facts_have_exactly_the_contract_keys_in_order():
+    _, questionnaire = contract_patient()
+    assert tuple(screening_facts(questionnaire)) == SCREENING_KEYS
+    assert set(SCREENING_KEYS) == set(CONTRACT_PATIENT["screening"])
+
+
+def test_no_anticoagulant_and_a_pregnancy_are_reported_as_the_contract_says():
+    questionnaire = ScreeningFactory(pregnancy_due_date=dt.date(2026, 9, 1), epilepsy="controlled")
+    facts = screening_facts(questionnaire)
+    assert facts["anticoagulant"] is None
+    assert facts["pregnancy_due_date"] == "2026-09-01"
+    assert facts["epilepsy"] == "controlled"
+
+
+def test_facts_use_the_screening_and_consent_in_force_on_the_day():
+    patient, _ = contract_patient()
+    ScreeningFactory(patient=patient, taken_on=dt.date(2026, 4, 1), diabetes=True)
+    ConsentFactory(patient=patient, signed_on=dt.date(2026, 4, 2))
+    on_march_10 = patient_facts(patient, on=dt.date(2026, 3, 10))
+    assert on_march_10["screened_on"] == "2026-03-09"
+    assert on_march_10["screening"]["diabetes"] is False
+    on_april_5 = patient_facts(patient, on=dt.date(2026, 4, 5))
+    assert on_april_5["screened_on"] == "2026-04-01"
+    assert on_april_5["consent_signed_on"] == "2026-04-02"
+    assert on_april_5["screening"]["diabetes"] is True
+    assert on_april_5["screening"]["anticoagulant"] is None
+
+
+def test_a_patient_never_screened_has_null_dates_and_no_screening_key():
+    patient = PatientFactory(date_of_birth=dt.date(2001, 1, 15))
+    facts = patient_facts(patient, on=dt.date(2026, 3, 10))
+    assert facts == {
+        "date_of_birth": "2001-01-15",
+        "consent_signed_on": None,
+        "screened_on": None,
+    }
+
+
+def test_facts_for_many_patients_take_a_fixed_number_of_queries(django_assert_num_queries):
+    for _ in range(3):
+        contract_patient()
+    # patients, questionnaires, their six finding lists (devices, infections, tumors,
+    # lymphedema, surgeries, varicosities), consents: 9 queries for any number of patients.
+    with django_assert_num_queries(9):
+        facts = [patient_facts(p, on=dt.date(2026, 3, 10)) for p in patients_with_facts()]
+    assert all(f["screening"] == CONTRACT_PATIENT["screening"] for f in facts)
+    assert len(facts) == 3
+
+
+@pytest.mark.parametrize(
+    ("screened_on", "status"),
+    [
+        (dt.date(2026, 3, 10), "current"),
+        (dt.date(2026, 2, 8), "current"),  # 30 days before: still current
+        (dt.date(2026, 2, 7), "stale"),  # 31 days before
+        (None, "missing"),
+    ],
+)
+def test_screening_is_current_for_30_days(screened_on, status):
+    readiness = readiness_from(
+        screened_on=screened_on, consent_signed_on=None, on=dt.date(2026, 3, 10)
+    )
+    assert readiness.screening_status == status
+    assert readiness.consent_status == "missing"
+    assert readiness.consent_valid_until is None
+
+
+@pytest.mark.parametrize(
+    ("signed_on", "status", "valid_until"),
+    [
+        (dt.date(2026, 3, 10), "valid", dt.date(2027, 3, 10)),
+        (dt.date(2025, 3, 10), "valid", dt.date(2026, 3, 10)),  # 365 days: last valid day
+        (dt.date(2025, 3, 9), "expired", dt.date(2026, 3, 9)),
+    ],
+)
+def test_consent_is_valid_for_365_days(signed_on, status, valid_until):
+    readiness = readiness_from(
+        screened_on=None, consent_signed_on=signed_on, on=dt.date(2026, 3, 10)
+    )
+    assert (readiness.consent_status, readiness.consent_valid_until) == (status, valid_until)
+
+
+def test_dn_readiness_ignores_records_dated_after_the_day():
+    patient = PatientFactory()
+    ScreeningFactory(patient=patient, taken_on=dt.date(2026, 1, 5))
+    ScreeningFactory(patient=patient, taken_on=dt.date(2026, 3, 20))
+    ConsentFactory(patient=patient, signed_on=dt.date(2026, 3, 20))
+    readiness = dn_readiness(patient, on=dt.date(2026, 3, 10))
+    assert readiness.screening_status == "stale"
+    assert readiness.screened_on == dt.date(2026, 1, 5)
+    assert readiness.consent_status == "missing"
+    assert not readiness.is_ready
+    prefetched = patients_with_facts().get(pk=patient.pk)
+    assert dn_readiness(prefetched, on=dt.date(2026, 3, 10)) == readiness
+    assert dn_readiness(patient, on=dt.date(2026, 3, 21)).is_ready
+
+
+@time_machine.travel(dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC))
+def test_the_readiness_is_a_frozen_value():
+    readiness = readiness_from(
+        screened_on=dt.date(2026, 3, 1), consent_signed_on=None, on=dt.date(2026, 3, 10)
+    )
+    with pytest.raises(AttributeError):
+        readiness.screening_status = "current"  # type: ignore[misc]
+    assert readiness.screening_valid_until == dt.date(2026, 3, 31)
