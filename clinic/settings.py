@@ -230,6 +230,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["needling-plan-documents-sweep"] = {
+    "task": "needling.tasks.plan_documents_sweep_task",
+    "schedule": 60.0,
+}
 
 # --- Email ---------------------------------------------------------------------------------
 
