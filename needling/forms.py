@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from clinic.forms import DateInput
 from clinic.models import Location
@@ -91,6 +92,12 @@ class PlanForm(forms.ModelForm):
         self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
         self.fields["location"].queryset = Location.objects.order_by("name")
         self.fields["location"].required = False
+
+    def clean_planned_date(self):
+        planned = self.cleaned_data.get("planned_date")
+        if planned is not None and planned < timezone.localdate():
+            raise forms.ValidationError("The first session cannot be in the past.")
+        return planned
 
 
 def muscle_label(muscle: Muscle) -> str:
