@@ -136,6 +136,9 @@ def seed(*, today: dt.date | None = None) -> dict:
                 "created_by": users["frontdesk"],
             },
         )
+    from needling.demo import seed_plans
+
+    seed_plans(today=today, users=users)
     return {"locations": locations, "users": users}
 
 
