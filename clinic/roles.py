@@ -100,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "patients.add_consenttext",
             "patients.view_patientaccesslog",
             "needling.view_treatmentplan",
+            "needling.view_planoverride",
             "needling.view_plandocument",
         }
     ),

@@ -35,6 +35,12 @@ SWEEP_PENDING_AFTER = dt.timedelta(minutes=1)
 # far shorter): the sweep hands it back to the queue.
 SWEEP_RUNNING_AFTER = dt.timedelta(minutes=10)
 MAX_ERROR_CHARS = 2000
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 
 
 class RenderError(Exception):
@@ -58,7 +64,11 @@ def plan_document_enqueue(*, document_id: int) -> bool:
         enqueued_at=timezone.now()
     )
     try:
-        plan_document_render_task.delay(document_id)
+        # Few publish retries: the user's approval must not hang on a dead broker; the sweep
+        # tries again every minute.
+        plan_document_render_task.apply_async(
+            args=(document_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
     except _broker_errors() as exc:
         log.warning("PDF job %s stays pending: the broker is unreachable (%s)", document_id, exc)
         return False

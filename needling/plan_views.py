@@ -366,7 +366,10 @@ def plan_site_remove(request: HttpRequest, pk, site_pk: int) -> HttpResponse:
     refused = _refuse_locked(request, plan)
     if refused:
         return refused
-    services.plan_site_remove(plan=plan, user=request.user, site_id=site.pk)
+    try:
+        services.plan_site_remove(plan=plan, user=request.user, site_id=site.pk)
+    except ValidationError as error:  # removed meanwhile, or the plan was just approved
+        return _workspace_response(request, _plan(pk), notice=" ".join(error.messages), status=400)
     if not _is_htmx(request):
         return redirect(plan)
     return _workspace_response(request, _plan(pk))

@@ -94,7 +94,7 @@ def _certified_on(user, on: dt.date) -> bool:
 def _lock_draft(plan: TreatmentPlan) -> TreatmentPlan:
     """The plan's row, locked for this transaction; a ValidationError unless still a draft."""
     locked = (
-        TreatmentPlan.objects.select_for_update()
+        TreatmentPlan.objects.select_for_update(of=("self",))
         .select_related("patient", "practitioner")
         .get(pk=plan.pk)
     )

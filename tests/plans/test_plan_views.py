@@ -571,3 +571,12 @@ def test_bad_override_and_suggestion_input_never_500s(
         add(plan, therapist, "upper_trapezius", "left")
     response = therapist_client.post(url(target, plan), data, headers=HTMX if htmx else {})
     assert response.status_code in (200, 302, 400)
+
+
+def test_screen_again_picks_up_a_newer_questionnaire(therapist_client, plan, therapist, patient):
+    add(plan, therapist, "deltoid", "right")
+    assert "Screen again" in therapist_client.get(url("plan_detail", plan)).content.decode()
+    ScreeningFactory(patient=patient, taken_on=TODAY, acute_illness=True)
+    response = therapist_client.get(url("plan_workspace", plan), headers=HTMX)
+    html = response.content.decode()
+    assert "<html" not in html and "Blocked" in html and "acute_illness" in html
