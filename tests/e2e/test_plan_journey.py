@@ -4,6 +4,7 @@ and downloads the PDF plan."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 
 import pytest
@@ -32,7 +33,19 @@ def private_storage(settings, tmp_path):
 
 
 @pytest.fixture
-def neck_patient(therapist):
+def shipped_data(db):
+    """The muscle catalogue and consent text of the data migrations: an earlier transactional
+    test empties every table, so apply those (idempotent) migrations' functions again."""
+    from django.apps import apps
+
+    importlib.import_module("needling.migrations.0002_seed_catalogue").seed(apps, None)
+    importlib.import_module("patients.migrations.0004_consent_text_v1").publish_version_1(
+        apps, None
+    )
+
+
+@pytest.fixture
+def neck_patient(shipped_data, therapist):
     """A demo-like patient on warfarin (a relative finding) with neck pain on both sides."""
     today = timezone.localdate()
     patient = PatientFactory(first_name="Zoë", last_name="Whitaker")

@@ -522,3 +522,37 @@ def test_a_new_version_of_a_past_plan_starts_today(plan, therapist, fixed_day):
     fixed_day.shift(dt.timedelta(days=5))
     new = services.plan_new_version(plan=plan, user=therapist)
     assert new.planned_date == TODAY + dt.timedelta(days=5)
+
+
+def test_the_admin_shows_plans_overrides_and_jobs_read_only(rf, manager):
+    from django.contrib import admin
+
+    request = rf.get("/")
+    request.user = manager
+    for model in (TreatmentPlan, PlanOverride, PlanDocument):
+        model_admin = admin.site._registry[model]
+        assert not model_admin.has_add_permission(request)
+        assert not model_admin.has_change_permission(request)
+        assert not model_admin.has_delete_permission(request)
+        assert model_admin.has_view_permission(request), model
+
+
+def test_a_manager_reads_an_override_in_the_admin(client, plan, therapist, warfarin):
+    from django.urls import reverse
+
+    from clinic.roles import Role
+    from tests.factories import UserFactory
+
+    add(plan, therapist, "deltoid", "right")
+    record = services.plan_override_record(
+        plan=plan, user=therapist, rule="anticoagulant", reason=REASON
+    )
+    boss = UserFactory(role=Role.MANAGER)
+    client.force_login(boss)
+    page = client.get(reverse("admin:needling_planoverride_change", args=[record.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert REASON in html and 'name="_save"' not in html
+    delete = client.post(reverse("admin:needling_planoverride_delete", args=[record.pk]))
+    assert delete.status_code == 403
+    assert PlanOverride.objects.filter(pk=record.pk).exists()
