@@ -16,3 +16,6 @@ class ClinicConfig(AppConfig):
         # Runs after the last app's post_migrate handlers have created every permission:
         # connected with a sender so it fires once per migrate, for this app.
         post_migrate.connect(_sync_roles, dispatch_uid="clinic.sync_roles")
+        from clinic.audit import register_audited_models
+
+        register_audited_models()

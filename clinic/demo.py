@@ -140,6 +140,9 @@ def seed(*, today: dt.date | None = None) -> dict:
         )
     seed_patients(today=today, users=users)
     seed_booking(today=today, locations=locations, users=users)
+    from needling.demo import seed_plans
+
+    seed_plans(today=today, users=users)
     return {"locations": locations, "users": users}
 
 

@@ -50,6 +50,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "patients.change_condition",
             "patients.add_painmap",
             "patients.add_outcomemeasure",
+            "needling.view_treatmentplan",
+            "needling.add_treatmentplan",
+            "needling.change_treatmentplan",
+            "needling.approve_treatmentplan",
+            "needling.add_planoverride",
+            "needling.view_plandocument",
         }
     ),
     Role.FRONT_DESK: frozenset(
@@ -127,6 +133,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "patients.view_consenttext",
             "patients.add_consenttext",
             "patients.view_patientaccesslog",
+            "needling.view_treatmentplan",
+            "needling.view_planoverride",
+            "needling.view_plandocument",
         }
     ),
 }

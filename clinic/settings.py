@@ -159,37 +159,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0) or None
 AXES_VERBOSE = False
 
-# Audit trail (django-auditlog): every change to these models is kept with who, when, and the
-# before and after values. Later capabilities add their models here.
-AUDITLOG_INCLUDE_TRACKING_MODELS = (
-    {"model": "clinic.User", "exclude_fields": ["password", "last_login"]},
-    "clinic.Location",
-    "clinic.Room",
-    "clinic.Licence",
-    "clinic.DNCertification",
-    "clinic.AppointmentType",
-    "clinic.OpeningHours",
-    "clinic.WorkingHours",
-    "clinic.ScheduleException",
-    "clinic.Appointment",
-    "patients.Patient",
-    "patients.ScreeningQuestionnaire",
-    "patients.ImplantedDevice",
-    "patients.Infection",
-    "patients.Tumor",
-    "patients.Lymphedema",
-    "patients.Surgery",
-    "patients.Varicosity",
-    "patients.ConsentText",
-    "patients.Consent",
-    "patients.Condition",
-    "patients.PainMap",
-    "patients.PainMapArea",
-    "patients.OutcomeMeasure",
-    "needling.Muscle",
-    "needling.ScreeningSettings",
-    "needling.StricterRule",
-)
+# Audit trail (django-auditlog): the audited models are listed in clinic/audit.py.
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # --- Security (behind a TLS-terminating proxy in production) ------------------------------
@@ -270,6 +240,11 @@ CELERY_BEAT_SCHEDULE["appointment-reminders"] = {
     "task": "clinic.send_due_reminders",
     "schedule": 600.0,
 }
+# PDF plan jobs still pending (e.g. the broker was down at approval) are sent again.
+CELERY_BEAT_SCHEDULE["needling-plan-documents-sweep"] = {
+    "task": "needling.tasks.plan_documents_sweep_task",
+    "schedule": 60.0,
+}
 
 # --- Email ---------------------------------------------------------------------------------
 
@@ -295,5 +270,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }

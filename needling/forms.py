@@ -1,9 +1,29 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
-from needling.knowledge.rules import RELATIVE
-from needling.models import Contraindication, ScreeningSettings
+from clinic.forms import DateInput
+from clinic.models import Location
+from needling.knowledge.rules import RELATIVE, RELATIVE_RULE_CODES
+from needling.models import (
+    ESTIM_HZ_MAX,
+    ESTIM_HZ_MIN,
+    ESTIM_MINUTES_MAX,
+    ESTIM_MINUTES_MIN,
+    NEEDLE_GAUGES,
+    NEEDLE_LENGTHS,
+    OVERRIDE_REASON_MIN,
+    Complementary,
+    Contraindication,
+    Muscle,
+    ScreeningSettings,
+    SiteSide,
+    Technique,
+    TreatmentPlan,
+)
+from needling.selectors import dn_practitioners
+from patients.models import Condition
 
 
 class ScreeningSettingsForm(forms.ModelForm):
@@ -31,3 +51,124 @@ class StricterRuleForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=80, help_text="Which system or script will use it.")
+
+
+# --- Treatment plans --------------------------------------------------------------------------
+
+
+class PlanForm(forms.ModelForm):
+    """The header of a plan: condition, practitioner, where and when, how often."""
+
+    complementary = forms.MultipleChoiceField(
+        choices=Complementary.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Complementary treatments",
+    )
+
+    class Meta:
+        model = TreatmentPlan
+        fields = [
+            "condition",
+            "practitioner",
+            "location",
+            "planned_date",
+            "sessions_planned",
+            "frequency",
+            "complementary",
+            "goals",
+        ]
+        widgets = {"planned_date": DateInput(), "goals": forms.Textarea(attrs={"rows": 3})}
+        labels = {"practitioner": "Treating practitioner", "location": "Location (optional)"}
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["condition"].queryset = Condition.objects.filter(
+            patient=patient, resolved_on__isnull=True
+        ).order_by("-recorded_at")
+        self.fields["condition"].empty_label = None
+        self.fields["practitioner"].queryset = dn_practitioners()
+        self.fields["practitioner"].empty_label = None
+        self.fields["practitioner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["location"].queryset = Location.objects.order_by("name")
+        self.fields["location"].required = False
+
+    def clean_planned_date(self):
+        planned = self.cleaned_data.get("planned_date")
+        if planned is not None and planned < timezone.localdate():
+            raise forms.ValidationError("The first session cannot be in the past.")
+        return planned
+
+
+def muscle_label(muscle: Muscle) -> str:
+    flags = f" [{muscle.flags}]" if muscle.flags else ""
+    return f"{muscle.name}{flags}"
+
+
+class SiteForm(forms.Form):
+    """One planned site. Frequency and time are needed only for electrical stimulation."""
+
+    muscle = forms.ModelChoiceField(
+        queryset=Muscle.objects.none(), to_field_name="code", empty_label="Choose a muscle"
+    )
+    side = forms.ChoiceField(choices=SiteSide.choices)
+    technique = forms.ChoiceField(choices=Technique.choices, initial=Technique.STATIC)
+    needle_gauge = forms.ChoiceField(label="Needle diameter", choices=NEEDLE_GAUGES, initial="0.25")
+    needle_length_mm = forms.TypedChoiceField(
+        label="Needle length", choices=NEEDLE_LENGTHS, coerce=int, initial=30
+    )
+    estim_hz = forms.IntegerField(
+        label="Stimulation frequency (Hz)",
+        required=False,
+        min_value=ESTIM_HZ_MIN,
+        max_value=ESTIM_HZ_MAX,
+        help_text=f"{ESTIM_HZ_MIN}-{ESTIM_HZ_MAX} Hz, electrical stimulation only.",
+    )
+    estim_minutes = forms.IntegerField(
+        label="Stimulation time (minutes)",
+        required=False,
+        min_value=ESTIM_MINUTES_MIN,
+        max_value=ESTIM_MINUTES_MAX,
+        help_text=f"{ESTIM_MINUTES_MIN}-{ESTIM_MINUTES_MAX} minutes, electrical stimulation only.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["muscle"].queryset = Muscle.objects.filter(is_active=True).order_by("name")
+        self.fields["muscle"].label_from_instance = muscle_label
+
+    def clean(self):
+        data = super().clean()
+        if data.get("technique") == Technique.ESTIM:
+            if data.get("estim_hz") is None and "estim_hz" not in self.errors:
+                self.add_error("estim_hz", "Give the frequency for electrical stimulation.")
+            if data.get("estim_minutes") is None and "estim_minutes" not in self.errors:
+                self.add_error("estim_minutes", "Give the time for electrical stimulation.")
+        else:
+            data["estim_hz"] = data["estim_minutes"] = None
+        return data
+
+
+class SuggestedSiteForm(forms.Form):
+    """One click on a suggestion: the muscle and side; the needle follows the region."""
+
+    muscle = forms.ModelChoiceField(queryset=Muscle.objects.none(), to_field_name="code")
+    side = forms.ChoiceField(choices=SiteSide.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["muscle"].queryset = Muscle.objects.filter(is_active=True)
+
+
+class OverrideForm(forms.Form):
+    rule = forms.ChoiceField(choices=[(code, code) for code in sorted(RELATIVE_RULE_CODES)])
+    reason = forms.CharField(
+        label="Clinical reason",
+        min_length=OVERRIDE_REASON_MIN,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=f"At least {OVERRIDE_REASON_MIN} characters. It cannot be changed afterwards.",
+        error_messages={
+            "min_length": f"Write the clinical reason in at least {OVERRIDE_REASON_MIN} characters."
+        },
+    )

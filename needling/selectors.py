@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from django.db.models import Count, Prefetch, QuerySet
+
 from needling.knowledge import catalogue
-from needling.models import Muscle, ScreeningSettings, StricterRule
+from needling.models import (
+    Muscle,
+    PlanOverride,
+    PlanSite,
+    ScreeningSettings,
+    StricterRule,
+    TreatmentPlan,
+)
 from needling.screening import Policy
+from patients.models import PainMap
 
 
 def screening_settings() -> ScreeningSettings:
@@ -35,3 +45,64 @@ def muscle_facts() -> Mapping[str, catalogue.Muscle]:
 
 def active_stricter_rules():
     return StricterRule.objects.filter(revoked_at__isnull=True).select_related("rule", "adopted_by")
+
+
+# --- Treatment plans --------------------------------------------------------------------------
+
+
+def plan_page() -> QuerySet[TreatmentPlan]:
+    """A plan with everything its page shows: header joins, sites with muscles, overrides."""
+    return TreatmentPlan.objects.select_related(
+        "patient",
+        "condition",
+        "practitioner",
+        "location",
+        "approved_by",
+        "created_by",
+        "previous",
+        "document",
+    ).prefetch_related(
+        Prefetch("sites", queryset=PlanSite.objects.select_related("muscle")),
+        Prefetch("overrides", queryset=PlanOverride.objects.select_related("recorded_by")),
+    )
+
+
+def plan_list(*, status: str = "", practitioner=None) -> QuerySet[TreatmentPlan]:
+    """Plans for the list page: one query per page (plus the count), sites counted."""
+    plans = TreatmentPlan.objects.select_related(
+        "patient", "condition", "practitioner", "document"
+    ).annotate(site_count=Count("sites"))
+    if status:
+        plans = plans.filter(status=status)
+    if practitioner is not None:
+        plans = plans.filter(practitioner=practitioner)
+    return plans.order_by("-planned_date", "-created_at", "pk")
+
+
+def patient_plans(patient) -> QuerySet[TreatmentPlan]:
+    return (
+        TreatmentPlan.objects.filter(patient=patient)
+        .select_related("condition", "practitioner", "document")
+        .annotate(site_count=Count("sites"))
+        .order_by("-planned_date", "-version", "-created_at")
+    )
+
+
+def latest_pain_map(patient) -> PainMap | None:
+    return (
+        PainMap.objects.filter(patient=patient)
+        .prefetch_related("areas")
+        .order_by("-recorded_on", "-created_at")
+        .first()
+    )
+
+
+def dn_practitioners() -> QuerySet:
+    """Active staff who hold the practise_dn permission through their role group."""
+    from clinic.models import User
+
+    return (
+        User.objects.filter(is_active=True, groups__permissions__codename="practise_dn")
+        .distinct()
+        .order_by("last_name", "first_name")
+    )

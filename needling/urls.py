@@ -1,6 +1,6 @@
 from django.urls import path
 
-from needling import views
+from needling import plan_views, views
 
 app_name = "needling"
 
@@ -11,4 +11,31 @@ urlpatterns = [
     path("policy/<int:pk>/revoke/", views.stricter_rule_revoke, name="stricter_revoke"),
     path("api-tokens/", views.api_tokens, name="api_tokens"),
     path("api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    # Treatment plans
+    path("plans/", plan_views.plan_list, name="plan_list"),
+    path("plans/new/<uuid:patient_pk>/", plan_views.plan_new, name="plan_new"),
+    path("plans/<uuid:pk>/", plan_views.plan_detail, name="plan_detail"),
+    path("plans/<uuid:pk>/edit/", plan_views.plan_edit, name="plan_edit"),
+    path("plans/<uuid:pk>/workspace/", plan_views.plan_workspace, name="plan_workspace"),
+    path("plans/<uuid:pk>/sites/", plan_views.plan_site_add, name="plan_site_add"),
+    path(
+        "plans/<uuid:pk>/sites/suggested/",
+        plan_views.plan_site_suggested,
+        name="plan_site_suggested",
+    ),
+    path(
+        "plans/<uuid:pk>/sites/<int:site_pk>/remove/",
+        plan_views.plan_site_remove,
+        name="plan_site_remove",
+    ),
+    path("plans/<uuid:pk>/overrides/", plan_views.plan_override, name="plan_override"),
+    path("plans/<uuid:pk>/approve/", plan_views.plan_approve, name="plan_approve"),
+    path("plans/<uuid:pk>/new-version/", plan_views.plan_new_version, name="plan_new_version"),
+    path("plans/<uuid:pk>/pdf/status/", plan_views.plan_document, name="plan_document"),
+    path(
+        "plans/<uuid:pk>/pdf/retry/",
+        plan_views.plan_document_retry_view,
+        name="plan_document_retry",
+    ),
+    path("plans/<uuid:pk>/pdf/", plan_views.plan_document_download, name="plan_document_download"),
 ]

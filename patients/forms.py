@@ -81,7 +81,7 @@ class PatientQuickForm(forms.ModelForm):
 
     def clean_phone(self):
         phone = self.cleaned_data.get("phone", "").strip()
-        if not any(ch.isdigit() for ch in phone):
+        if not any(ch.isdecimal() for ch in phone):
             raise forms.ValidationError("Enter a phone number with digits.")
         return phone
 

@@ -589,8 +589,9 @@ def pain_map_new(request: HttpRequest, pk) -> HttpResponse:
     scores = {}
     for area, _ in PainArea.choices:
         for side in pain_area_sides(area):
-            value = form[pain_field_name(area, side)].value()
-            if value not in (None, "") and str(value).isdigit():
+            value = str(form[pain_field_name(area, side)].value() or "")
+            # isdecimal, not isdigit: "¹" is a digit that int() refuses.
+            if value.isascii() and value.isdecimal():
                 scores[(area, side)] = int(value)
     return render(
         request,

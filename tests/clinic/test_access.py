@@ -143,8 +143,64 @@ def _consent_text(ctx):
     return {"version": 1}
 
 
+def _draft_plan(ctx):
+    if "plan" not in ctx:
+        from django.utils import timezone
+
+        from needling import services
+
+        ctx["plan"] = services.plan_create(
+            user=ctx["therapist"],
+            patient=ctx["patient"],
+            condition=ctx["condition"],
+            planned_date=timezone.localdate(),
+        )
+    return ctx["plan"]
+
+
+def _plan(ctx):
+    return {"pk": _draft_plan(ctx).pk}
+
+
+def _plan_site(ctx):
+    from needling import services
+    from needling.models import Muscle
+
+    plan = _draft_plan(ctx)
+    site = services.plan_site_add(
+        plan=plan, user=ctx["therapist"], muscle=Muscle.objects.get(code="deltoid"), side="left"
+    )
+    return {"pk": plan.pk, "site_pk": site.pk}
+
+
+def _approved_plan(ctx):
+    """An approved plan (screened today, consent today) with its PDF rendered."""
+    from django.utils import timezone
+
+    from needling import documents, services
+    from needling.models import Muscle
+
+    today = timezone.localdate()
+    patient = PatientFactory()
+    ScreeningFactory(patient=patient, taken_on=today)
+    ConsentFactory(patient=patient, signed_on=today)
+    plan = services.plan_create(
+        user=ctx["therapist"],
+        patient=patient,
+        condition=ConditionFactory(patient=patient),
+        planned_date=today,
+    )
+    services.plan_site_add(
+        plan=plan, user=ctx["therapist"], muscle=Muscle.objects.get(code="deltoid"), side="left"
+    )
+    approved = services.plan_approve(plan=plan, user=ctx["therapist"])
+    documents.plan_document_render(document_id=approved.document.pk)
+    return {"pk": plan.pk}
+
+
 CLINICIANS = {"therapist", "front_desk"}
 THERAPIST = {"therapist"}
+PLAN_READERS = {"therapist", "manager"}
 
 
 def _appointment(ctx):
@@ -250,6 +306,20 @@ MATRIX = {
     "booking:exception_list": (None, MANAGER, 200),
     "booking:exception_add": (None, MANAGER, 200),
     "booking:exception_delete": (_absence, MANAGER, 200),
+    "needling:plan_list": (None, PLAN_READERS, 200),
+    "needling:plan_new": (lambda ctx: {"patient_pk": ctx["patient"].pk}, THERAPIST, 200),
+    "needling:plan_detail": (_plan, PLAN_READERS, 200),
+    "needling:plan_edit": (_plan, THERAPIST, 200),
+    "needling:plan_workspace": (_plan, PLAN_READERS, 200),
+    "needling:plan_site_add": (_plan, THERAPIST, 405),  # POST only
+    "needling:plan_site_suggested": (_plan, THERAPIST, 405),  # POST only
+    "needling:plan_site_remove": (_plan_site, THERAPIST, 405),  # POST only
+    "needling:plan_override": (_plan, THERAPIST, 405),  # POST only
+    "needling:plan_approve": (_plan, THERAPIST, 200),
+    "needling:plan_new_version": (_approved_plan, THERAPIST, 200),
+    "needling:plan_document": (_approved_plan, PLAN_READERS, 200),
+    "needling:plan_document_retry": (_approved_plan, THERAPIST, 405),  # POST only
+    "needling:plan_document_download": (_approved_plan, PLAN_READERS, 200),
 }
 
 
