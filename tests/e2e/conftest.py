@@ -6,6 +6,7 @@ Playwright's own browser download cannot work here, so the tests launch /usr/bin
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 
@@ -31,6 +32,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def shipped_data(transactional_db):
+    """Reference data that ships in data migrations (the muscle and rule catalogues, the
+    screening settings row, consent text version 1). The flush between transactional tests
+    empties every table, so apply those idempotent migration functions again."""
+    from django.apps import apps
+
+    importlib.import_module("needling.migrations.0002_seed_catalogue").seed(apps, None)
+    importlib.import_module("patients.migrations.0004_consent_text_v1").publish_version_1(
+        apps, None
+    )
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ consent (with its PDF copy); a therapist then reads the complete record."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 
 import pytest
 from django.utils import timezone
@@ -13,16 +12,6 @@ from playwright.sync_api import expect
 from patients.models import Consent, Patient, ScreeningQuestionnaire
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def consent_text_version_1(transactional_db):
-    """Version 1 of the consent text comes from a data migration, which the flush between
-    transactional tests removes: publish it again the way the migration does."""
-    from django.apps import apps
-
-    migration = importlib.import_module("patients.migrations.0004_consent_text_v1")
-    migration.publish_version_1(apps, None)
 
 
 def answer(page, question: str, value: str) -> None:

@@ -4,7 +4,6 @@ and downloads the PDF plan."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 
 import pytest
@@ -30,18 +29,6 @@ def private_storage(settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "private", "base_url": None},
         },
     }
-
-
-@pytest.fixture
-def shipped_data(db):
-    """The muscle catalogue and consent text of the data migrations: an earlier transactional
-    test empties every table, so apply those (idempotent) migrations' functions again."""
-    from django.apps import apps
-
-    importlib.import_module("needling.migrations.0002_seed_catalogue").seed(apps, None)
-    importlib.import_module("patients.migrations.0004_consent_text_v1").publish_version_1(
-        apps, None
-    )
 
 
 @pytest.fixture
