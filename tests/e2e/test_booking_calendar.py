@@ -21,6 +21,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 MONDAY_MORNING = dt.datetime(2026, 3, 2, 15, 30, tzinfo=dt.UTC)
 
 
+def settle(page):
+    """Wait until no htmx request is in flight (htmx marks the requesting element)."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
 @pytest.fixture
 def demo_clinic():
     with time_machine.travel(MONDAY_MORNING, tick=True):
@@ -60,6 +65,8 @@ def test_front_desk_books_moves_and_cancels_on_the_calendar(page, login, demo_cl
     suggestion = page.get_by_role("button", name=re.compile(r"^Mon 2 Mar \d\d:\d\d"))
     expect(suggestion.first).to_be_visible()
     suggestion.first.click()
+    expect(page.get_by_text("Filled in:")).to_be_visible()
+    settle(page)
     page.get_by_role("button", name="Book", exact=True).click()
 
     expect(page.get_by_role("status").filter(has_text="Booked Ingrid Bergström")).to_be_visible()
@@ -124,6 +131,7 @@ def test_a_taken_slot_gets_a_clear_answer_in_the_browser(page, login, demo_clini
     page.get_by_label("Find patient").fill("ingrid")
     page.get_by_role("listbox", name="Patient").select_option(index=0)
     page.get_by_label("Type").select_option(label="DN follow-up (30 min)")
+    settle(page)
     page.get_by_role("button", name="Book", exact=True).click()
     expect(
         page.get_by_text(f"That slot is taken: {taken.therapist} is already booked")
