@@ -60,7 +60,10 @@ def test_front_desk_books_moves_and_cancels_on_the_calendar(page, login, demo_cl
     expect(listbox.get_by_role("option")).to_have_count(1)
     listbox.select_option(label="Bergström, Ingrid (born 1980-05-17)")
     page.get_by_label("Type").select_option(label="DN follow-up (30 min)")
-    expect(page.get_by_text("Screening and consent status unavailable.")).to_be_visible()
+    # A DN type: the front desk sees that this new patient still needs screening and consent.
+    readiness = page.get_by_role("status").filter(has_text="DN screening and consent of")
+    expect(readiness).to_contain_text("missing: ask the patient to complete the screening")
+    expect(readiness).to_contain_text("missing: ask the patient to sign the DN consent")
     page.get_by_role("button", name="Suggest free slots").click()
     suggestion = page.get_by_role("button", name=re.compile(r"^Mon 2 Mar \d\d:\d\d"))
     expect(suggestion.first).to_be_visible()
