@@ -195,8 +195,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "private")) or "")
 STORAGES = {
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
+        "BACKEND": "clinic.storage.PrivateStorage",
+        "OPTIONS": {"location": PRIVATE_STORAGE_ROOT},
     },
     "staticfiles": {
         "BACKEND": (

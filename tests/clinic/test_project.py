@@ -76,3 +76,10 @@ def test_seed_demo_is_idempotent_and_prints_the_logins():
 
     today = timezone.localdate()
     assert not DNCertification.objects.filter(user=uncertified, valid_until__gte=today).exists()
+
+
+def test_private_files_have_no_public_url():
+    from django.core.files.storage import default_storage
+
+    with pytest.raises(NotImplementedError):
+        default_storage.url("plans/some.pdf")

@@ -29,8 +29,8 @@ def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+            "BACKEND": "clinic.storage.PrivateStorage",
+            "OPTIONS": {"location": tmp_path / "private"},
         },
     }
     return tmp_path / "private"
