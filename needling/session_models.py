@@ -326,6 +326,9 @@ class AdverseEvent(_LockedWithSession):
         self.is_major = self.kind in MAJOR_ADVERSE_KINDS
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        self.is_major = self.kind in MAJOR_ADVERSE_KINDS
+
 
 class SessionAddendum(models.Model):
     """A correction or late entry beneath a signed note. Append-only."""
