@@ -89,7 +89,7 @@ def test_a_therapist_logs_and_signs_a_visit_and_the_chart_shows_it(login, todays
         "() => Chart.getChart(document.querySelector('canvas[id^=outcomes-chart]'))"
         ".data.datasets.map(d => [d.label, d.data.map(p => p.y)])"
     )
-    by_label = {label: values for label, values in points}
+    by_label = dict(points)
     assert by_label["NPRS before session"] == [7]
     assert by_label["NPRS after session"] == [3]
     assert by_label["NPRS baseline"][0] == 8
