@@ -143,6 +143,9 @@ def seed(*, today: dt.date | None = None) -> dict:
     from needling.demo import seed_plans
 
     seed_plans(today=today, users=users)
+    from needling.session_demo import seed_sessions
+
+    seed_sessions(today=today, users=users)
     return {"locations": locations, "users": users}
 
 

@@ -237,6 +237,38 @@ def _absence(ctx):
     return {"pk": absence(ctx["therapist"], __import__("datetime").date(2030, 1, 7)).pk}
 
 
+def _session(ctx):
+    """A draft DN session note by the matrix therapist (cached per test)."""
+    if "session" not in ctx:
+        from tests.sessions.helpers import opened_session
+
+        ctx["session"] = opened_session(therapist=ctx["therapist"], location=ctx["location"])
+    return ctx["session"]
+
+
+def _session_pk(ctx):
+    return {"pk": _session(ctx).pk}
+
+
+def _session_appointment(ctx):
+    from tests.sessions.helpers import dn_appointment
+
+    appointment = dn_appointment(
+        therapist=ctx["therapist"], patient=ctx["patient"], location=ctx["location"]
+    )
+    return {"appointment_pk": appointment.pk}
+
+
+def _session_event(ctx):
+    from needling import session_services
+
+    session = _session(ctx)
+    event = session_services.adverse_event_add(
+        session=session, user=ctx["therapist"], kind="bruising", severity="mild"
+    )
+    return {"pk": session.pk, "event_pk": event.pk}
+
+
 DESK = {"front_desk", "manager"}
 # name -> (kwargs builder, roles allowed, status an allowed role gets for GET)
 MATRIX = {
@@ -320,6 +352,18 @@ MATRIX = {
     "needling:plan_document": (_approved_plan, PLAN_READERS, 200),
     "needling:plan_document_retry": (_approved_plan, THERAPIST, 405),  # POST only
     "needling:plan_document_download": (_approved_plan, PLAN_READERS, 200),
+    "needling:session_start": (_session_appointment, THERAPIST, 200),
+    "needling:session_flags": (None, MANAGER, 200),
+    "needling:session_detail": (_session_pk, PLAN_READERS, 200),
+    "needling:session_edit": (_session_pk, THERAPIST, 200),
+    "needling:session_sign": (_session_pk, THERAPIST, 200),
+    "needling:adverse_event_add": (_session_pk, THERAPIST, 405),  # POST only
+    "needling:adverse_event_remove": (_session_event, THERAPIST, 405),  # POST only
+    "needling:patient_outcomes": (
+        lambda ctx: {"patient_pk": ctx["patient"].pk},
+        PLAN_READERS,
+        200,
+    ),
 }
 
 

@@ -1,0 +1,62 @@
+"""The demo seed gives the demo patient signed visits, an overdue draft and a visit today."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from clinic.booking.models import Appointment
+from clinic.booking.times import local_today
+from clinic.demo import seed
+from clinic.models import User
+from needling import session_services
+from needling.session_models import SessionRecord
+from needling.session_selectors import unsigned_overdue
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+        },
+    }
+
+
+def test_the_demo_has_signed_visits_an_overdue_draft_and_a_visit_to_log_today():
+    seed()
+    notes = SessionRecord.objects.filter(patient__first_name="Lucía")
+    assert notes.filter(status="signed").count() == 2
+    assert all(n.cpt_code == "20561" for n in notes)
+    therapist = User.objects.get(username="therapist")
+    overdue = list(unsigned_overdue(practitioner=therapist))
+    assert [n.patient.first_name for n in overdue] == ["Lucía"]
+    plan = notes.first().plan
+    day = local_today(plan.location.zone)
+    today = Appointment.objects.get(
+        patient__first_name="Lucía",
+        therapist=therapist,
+        starts_at=dt.datetime.combine(day, dt.time(7), tzinfo=plan.location.zone),
+    )
+    assert today.appointment_type.is_dn and today.status == "booked"
+    session = session_services.session_start(
+        appointment=today,
+        plan=plan,
+        user=therapist,
+        screening_confirmed_unchanged=True,
+    )
+    assert session.sites.count() == 3
+
+
+def test_seeding_twice_changes_nothing():
+    seed()
+    before = sorted(SessionRecord.objects.values_list("pk", "status"))
+    appointments = Appointment.objects.count()
+    seed()
+    assert sorted(SessionRecord.objects.values_list("pk", "status")) == before
+    assert Appointment.objects.count() == appointments
