@@ -362,7 +362,7 @@ def _patient_object_pks(patient_id) -> list[str]:
     return pks
 
 
-ACTIONS = dict(LogEntry.Action.choices)
+ACTIONS = {value: str(label) for value, label in LogEntry.Action.choices}
 
 
 @register
