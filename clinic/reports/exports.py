@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 from collections.abc import Callable, Iterator
 
 from django.template.loader import render_to_string
@@ -23,9 +24,12 @@ PROGRESS_EVERY = 1000
 Progress = Callable[[int], None] | None
 
 
+FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
 def _cell(value):
     """Spreadsheet injection guard: text starting with = + - @ is prefixed with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if type(value) is str and value and value[0] in FORMULA_STARTS:
         return "'" + value
     return value
 
@@ -89,9 +93,14 @@ def write_xlsx(report: Report, filters: Filters, path, *, progress: Progress = N
 
 
 def _xlsx_value(value):
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value and value[0] in FORMULA_STARTS else value
+    if kind is dt.datetime and value.tzinfo is not None:
         return timezone.localtime(value).replace(tzinfo=None)
-    return _cell(value)
+    if kind is uuid.UUID:
+        return str(value)
+    return value
 
 
 def write_pdf(report: Report, filters: Filters, fileobj, *, base_url: str = "/") -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections import defaultdict
 from collections.abc import Iterator
 
 from auditlog.models import LogEntry
@@ -139,6 +140,7 @@ class ActivityReport(Report):
                 "rows": table_rows,
                 "caption": "Appointments per therapist",
             },
+            "extra_tables": _sessions.activity_session_tables(f),
         }
 
 
@@ -221,7 +223,8 @@ class ComplianceReport(Report):
     slug = "compliance"
     title = "Compliance"
     description = (
-        "Consents expiring within 30 days, certifications and licences expiring within 60 days, "
+        "Notes unsigned after 24 hours, consents expiring within 30 days, certifications and "
+        "licences expiring within 60 days, "
         "plans approved by a therapist whose certification later lapsed."
     )
     columns = ("Item", "Who", "Detail", "Date")
@@ -286,8 +289,25 @@ class ComplianceReport(Report):
             "approved_by__username", "patient__last_name", "patient__first_name", "approved_at"
         )
 
+    def _unsigned(self, f: Filters):
+        from needling.session_models import SessionRecord, SessionStatus
+        from needling.session_selectors import overdue_cutoff
+
+        qs = SessionRecord.objects.filter(
+            status=SessionStatus.DRAFT, created_at__lt=overdue_cutoff()
+        )
+        if f.therapist_id:
+            qs = qs.filter(practitioner_id=f.therapist_id)
+        if f.location_id:
+            qs = qs.filter(location_id=f.location_id)
+        return qs.order_by("created_at").values_list(
+            "practitioner__username", "patient__last_name", "patient__first_name", "session_date"
+        )
+
     def rows(self, f: Filters) -> Iterator[tuple]:
         today = timezone.localdate()
+        for who, last, first, day in self._unsigned(f).iterator(chunk_size=CHUNK):
+            yield ("Note unsigned after 24 hours", who, f"{last}, {first}", day)
         for last, first, signed in self._consents(f, today).iterator(chunk_size=CHUNK):
             expires = signed + dt.timedelta(days=CONSENT_VALID_DAYS)
             yield ("Consent expiring", f"{last}, {first}", f"signed {signed:%Y-%m-%d}", expires)
@@ -308,6 +328,7 @@ class ComplianceReport(Report):
         return sum(
             qs.count()
             for qs in (
+                self._unsigned(f),
                 self._consents(f, today),
                 self._certifications(f, today),
                 self._licences(f, today),
@@ -316,7 +337,7 @@ class ComplianceReport(Report):
         )
 
     def page(self, f: Filters) -> dict:
-        rows = list(self.rows(f))  # four queries
+        rows = list(self.rows(f))  # five queries
         kinds: dict[str, int] = {}
         for row in rows:
             kinds[row[0]] = kinds.get(row[0], 0) + 1
@@ -436,7 +457,7 @@ class ChangesReport(Report):
 class AccessReport(Report):
     slug = "access"
     title = "Access log"
-    description = "Who opened which patient's page, screening or PDF, and when."
+    description = "Who opened which patient's page, screening, session note or PDF, and when."
     permission = "clinic.view_audit"
     audit = True
     columns = ("When", "User", "Patient", "What")
@@ -451,10 +472,21 @@ class AccessReport(Report):
             qs = qs.filter(patient_id=f.patient_id)
         return qs
 
+    def note_reads(self, f: Filters):
+        from needling.session_models import SessionAccessLog
+
+        qs = SessionAccessLog.objects.filter(at__gte=f.start_at(), at__lt=f.end_before())
+        if f.user_id:
+            qs = qs.filter(user_id=f.user_id)
+        if f.patient_id:
+            qs = qs.filter(session__patient_id=f.patient_id)
+        return qs
+
     def rows(self, f: Filters) -> Iterator[tuple]:
+        """Page and PDF accesses, then session note reads (each newest first)."""
         tz = timezone.get_current_timezone()
         labels = dict(PatientAccessLog.Action.choices)
-        qs = (
+        pages = (
             self.queryset(f)
             .order_by("-accessed_at", "-pk")
             .values_list(
@@ -465,24 +497,42 @@ class AccessReport(Report):
                 "action",
             )
         )
-        for at, who, last, first, action in qs.iterator(chunk_size=CHUNK):
+        for at, who, last, first, action in pages.iterator(chunk_size=CHUNK):
             yield (
                 at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
                 who,
                 f"{last}, {first}",
                 labels.get(action, action),
             )
+        notes = (
+            self.note_reads(f)
+            .order_by("-at", "-pk")
+            .values_list(
+                "at",
+                "user__username",
+                "session__patient__last_name",
+                "session__patient__first_name",
+                "session__session_date",
+            )
+        )
+        for at, who, last, first, day in notes.iterator(chunk_size=CHUNK):
+            yield (
+                at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                who,
+                f"{last}, {first}",
+                f"Read the session note of {day:%Y-%m-%d}",
+            )
 
     def count(self, f: Filters) -> int:
-        return self.queryset(f).count()
+        return self.queryset(f).count() + self.note_reads(f).count()
 
     def page(self, f: Filters) -> dict:
-        who = list(
-            self.queryset(f)
-            .values("user__username", "user__first_name", "user__last_name")
-            .annotate(n=Count("pk"))
-            .order_by("-n", "user__username")
-        )
+        users = ("user__username", "user__first_name", "user__last_name")
+        counts: dict[tuple, int] = defaultdict(int)
+        for qs in (self.queryset(f), self.note_reads(f)):
+            for row in qs.values(*users).annotate(n=Count("pk")):
+                counts[tuple(row[k] for k in users)] += row["n"]
+        who = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
         per_day = list(
             self.queryset(f)
             .annotate(day=TruncDate("accessed_at"))
@@ -490,7 +540,7 @@ class AccessReport(Report):
             .annotate(n=Count("pk"))
             .order_by("day")
         )
-        total = sum(r["n"] for r in who)
+        total = sum(counts.values())
         patient = None
         if f.patient_id:
             patient = (
@@ -504,19 +554,19 @@ class AccessReport(Report):
         return {
             "summary": summary,
             "who": [
-                (
-                    f"{r['user__first_name']} {r['user__last_name']}".strip()
-                    or r["user__username"],
-                    r["user__username"],
-                    r["n"],
-                )
-                for r in who
+                (f"{first} {last}".strip() or username, username, n)
+                for (username, first, last), n in who
             ],
             "chart": {
                 "type": "line",
                 "data": {
                     "labels": [r["day"].isoformat() for r in per_day],
-                    "datasets": [{"label": "Accesses", "data": [r["n"] for r in per_day]}],
+                    "datasets": [
+                        {
+                            "label": "Patient page and PDF accesses",
+                            "data": [r["n"] for r in per_day],
+                        }
+                    ],
                 },
             }
             if per_day
@@ -524,7 +574,10 @@ class AccessReport(Report):
             "table": {
                 "columns": self.columns,
                 "rows": _first_rows(self.rows(f)),
-                "caption": "Accesses, newest first",
+                "caption": "Accesses, newest first (pages and PDFs, then session notes)",
                 "total": total,
             },
         }
+
+
+from clinic.reports import sessions as _sessions  # noqa: E402,F401 - registers the session reports
