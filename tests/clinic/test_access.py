@@ -269,6 +269,18 @@ def _session_event(ctx):
     return {"pk": session.pk, "event_pk": event.pk}
 
 
+def _export_job(ctx):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from clinic.reports.models import ExportJob
+
+    job = ExportJob(manager=ctx["current"], report="activity", format="csv", status="done")
+    job.file_name = default_storage.save(f"exports/{job.pk}.csv", ContentFile(b"Date\n"))
+    job.save()
+    return {"pk": job.pk}
+
+
 DESK = {"front_desk", "manager"}
 # name -> (kwargs builder, roles allowed, status an allowed role gets for GET)
 MATRIX = {
@@ -364,6 +376,11 @@ MATRIX = {
         PLAN_READERS,
         200,
     ),
+    "reports:index": (None, MANAGER, 200),
+    "reports:report": (lambda ctx: {"slug": "activity"}, MANAGER, 200),
+    "reports:export": (lambda ctx: {"slug": "activity", "format": "csv"}, MANAGER, 200),
+    "reports:job": (_export_job, MANAGER, 200),
+    "reports:job_download": (_export_job, MANAGER, 200),
 }
 
 
