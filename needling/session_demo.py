@@ -1,7 +1,7 @@
 """Demo DN session notes for `manage.py seed_demo`: idempotent, dated relative to today.
 
 Lucía Fernández (the demo patient with an approved plan) gets two signed follow-up visits
-(two and one week ago), one draft note older than 24 hours (three days ago), an NPRS baseline
+(six and four days ago), one draft note older than 24 hours (two days ago), an NPRS baseline
 when none is recorded, and a DN follow-up today at 07:00 with the demo therapist, so that a
 visit can be logged from the appointment page.
 """
@@ -19,7 +19,7 @@ from needling.selectors import screening_policy
 from needling.session_models import SessionRecord, SessionSite, SessionStatus
 
 # days ago -> (NPRS before, after, signed)
-VISITS = [(14, 7, 4, True), (7, 5, 3, True), (3, 4, 2, False)]
+VISITS = [(6, 7, 4, True), (4, 5, 3, True), (2, 4, 2, False)]
 
 
 def _appointment(patient, therapist, location, day: dt.date, status: str):
@@ -75,7 +75,7 @@ def seed_sessions(*, today: dt.date, users: dict) -> list[SessionRecord]:
             patient=patient,
             measure="nprs",
             score=8,
-            taken_on=today - dt.timedelta(days=15),
+            taken_on=today - dt.timedelta(days=7),
             recorded_by=therapist,
         )
     questionnaire = patient.questionnaires.order_by("-taken_on").first()

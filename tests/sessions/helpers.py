@@ -35,8 +35,14 @@ def approved_plan(*, therapist, patient, location, on: dt.date, sites=(("deltoid
     return services.plan_approve(plan=plan, user=therapist)
 
 
-def dn_appointment(*, therapist, patient, location, hour: int = 12):
+def dn_appointment(*, therapist, patient, location, hour: int | None = None):
+    """A DN visit today; by default at 12:00, or the next free hour for this therapist (so
+    several notes do not overlap: PostgreSQL's exclusion constraint would refuse)."""
+    from clinic.booking.models import Appointment
+
     day = local_today(location.zone)
+    if hour is None:
+        hour = 12 + Appointment.objects.filter(therapist=therapist).count() % 10
     dn_type = AppointmentTypeFactory(name="Dry needling", is_dn=True, duration_minutes=45)
     return AppointmentFactory(
         location=location,
