@@ -40,6 +40,10 @@ AUDITED_MODELS: tuple[str, ...] = (
     "needling.TreatmentPlan",
     "needling.PlanSite",
     "needling.PlanOverride",
+    "needling.SessionRecord",
+    "needling.SessionSite",
+    "needling.AdverseEvent",
+    "needling.SessionAddendum",
 )
 # Fields never written to the audit trail.
 EXCLUDED_FIELDS: dict[str, frozenset[str]] = {

@@ -56,6 +56,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "needling.approve_treatmentplan",
             "needling.add_planoverride",
             "needling.view_plandocument",
+            # Session notes: write, sign, add addenda.
+            "needling.view_sessionrecord",
+            "needling.add_sessionrecord",
+            "needling.change_sessionrecord",
+            "needling.sign_sessionrecord",
+            "needling.add_sessionaddendum",
+            "needling.view_session_log",
         }
     ),
     Role.FRONT_DESK: frozenset(
@@ -79,6 +86,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "patients.view_consent",
             "patients.add_consent",
             "patients.view_consenttext",
+            # Session notes: only that a visit happened, never the content.
+            "needling.view_session_log",
         }
     ),
     Role.MANAGER: frozenset(
@@ -136,6 +145,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "needling.view_treatmentplan",
             "needling.view_planoverride",
             "needling.view_plandocument",
+            # Session notes: read everything, the read log and the flags.
+            "needling.view_sessionrecord",
+            "needling.view_session_log",
+            "needling.view_sessionaccesslog",
         }
     ),
 }

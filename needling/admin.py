@@ -1,11 +1,16 @@
 from django.contrib import admin
 
 from needling.models import (
+    AdverseEvent,
     Contraindication,
     Muscle,
     PlanDocument,
     PlanOverride,
     PlanSite,
+    SessionAccessLog,
+    SessionAddendum,
+    SessionRecord,
+    SessionSite,
     TreatmentPlan,
 )
 
@@ -90,3 +95,53 @@ class PlanDocumentAdmin(_ReadOnlyAdmin):
     list_display = ("plan", "status", "attempts", "created_at", "finished_at")
     list_filter = ("status",)
     list_select_related = ("plan__patient",)
+
+
+# --- Session notes: read-only here; they change only through needling.session_services ----
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SessionSiteInline(_ReadOnlyInline):
+    model = SessionSite
+
+
+class AdverseEventInline(_ReadOnlyInline):
+    model = AdverseEvent
+
+
+class SessionAddendumInline(_ReadOnlyInline):
+    model = SessionAddendum
+
+
+@admin.register(SessionRecord)
+class SessionRecordAdmin(_ReadOnlyAdmin):
+    list_display = ("patient", "session_date", "practitioner", "status", "cpt_code")
+    list_filter = ("status", "needle_mismatch_flagged", "major_event_flagged")
+    list_select_related = ("patient", "practitioner")
+    inlines = [SessionSiteInline, AdverseEventInline, SessionAddendumInline]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A read of the note in the admin is a read like any other: log it.
+        session = SessionRecord.objects.filter(pk=object_id).first()
+        if session is not None and request.method == "GET":
+            SessionAccessLog.objects.create(session=session, user=request.user)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(SessionAccessLog)
+class SessionAccessLogAdmin(_ReadOnlyAdmin):
+    list_display = ("session", "user", "at")
+    list_select_related = ("session__patient", "user")

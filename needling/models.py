@@ -558,3 +558,13 @@ class PlanDocument(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (DocumentStatus.DONE, DocumentStatus.FAILED)
+
+
+# Session records live in their own module; imported here so Django registers them.
+from needling.session_models import (  # noqa: E402, F401
+    AdverseEvent,
+    SessionAccessLog,
+    SessionAddendum,
+    SessionRecord,
+    SessionSite,
+)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from needling import plan_views, views
+from needling import plan_views, session_views, views
 
 app_name = "needling"
 
@@ -38,4 +38,28 @@ urlpatterns = [
         name="plan_document_retry",
     ),
     path("plans/<uuid:pk>/pdf/", plan_views.plan_document_download, name="plan_document_download"),
+]
+
+# Session notes (needling/session_views.py)
+urlpatterns += [
+    path(
+        "sessions/start/<int:appointment_pk>/",
+        session_views.session_start,
+        name="session_start",
+    ),
+    path("sessions/flags/", session_views.session_flags, name="session_flags"),
+    path("sessions/<uuid:pk>/", session_views.session_detail, name="session_detail"),
+    path("sessions/<uuid:pk>/edit/", session_views.session_edit, name="session_edit"),
+    path("sessions/<uuid:pk>/sign/", session_views.session_sign, name="session_sign"),
+    path("sessions/<uuid:pk>/events/", session_views.adverse_event_add, name="adverse_event_add"),
+    path(
+        "sessions/<uuid:pk>/events/<int:event_pk>/remove/",
+        session_views.adverse_event_remove,
+        name="adverse_event_remove",
+    ),
+    path(
+        "patients/<uuid:patient_pk>/outcomes/",
+        session_views.patient_outcomes,
+        name="patient_outcomes",
+    ),
 ]

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -290,6 +290,12 @@ def screening_new(request: HttpRequest, pk) -> HttpResponse:
                 _apply_finding_errors(formsets, error, form)
             else:
                 messages.success(request, f"Screening of {questionnaire.taken_on:%Y-%m-%d} saved.")
+                # Back to where the form was opened from (e.g. a DN session's same-day check).
+                back = request.GET.get("next", "")
+                if url_has_allowed_host_and_scheme(
+                    back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                ):
+                    return redirect(back)
                 return redirect(patient)
         status = 400
     else:
