@@ -168,3 +168,4 @@ class DNCertification(models.Model):
 
 
 from clinic.booking.models import *  # noqa: E402,F403 - booking models share the app label
+from clinic.reports.models import *  # noqa: E402,F403 - report models share the app label

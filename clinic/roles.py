@@ -145,6 +145,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "needling.view_treatmentplan",
             "needling.view_planoverride",
             "needling.view_plandocument",
+            # Reports, exports and the audit trail (clinic/reports/).
+            "clinic.view_reports",
+            "clinic.view_audit",
             # Session notes: read everything, the read log and the flags.
             "needling.view_sessionrecord",
             "needling.view_session_log",

@@ -272,3 +272,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }
+# Reports: export files are deleted after 7 days (clinic/reports/services.py).
+CELERY_BEAT_SCHEDULE["reports-export-purge"] = {
+    "task": "clinic.reports.tasks.export_jobs_purge_task",
+    "schedule": 3600.0,
+}
+# Exports with more rows than this run as a background job with a progress bar.
+REPORTS_EXPORT_ASYNC_ROWS = env_int("REPORTS_EXPORT_ASYNC_ROWS", 5000)

@@ -32,3 +32,7 @@ def send_due_reminders() -> list[str]:
 )
 def send_appointment_reminder(appointment_id: int) -> bool:
     return reminders.reminder_send(appointment_id=appointment_id)
+
+
+# Report exports: registered with the worker through this module (autodiscovered).
+from clinic.reports.tasks import export_job_run_task, export_jobs_purge_task  # noqa: E402,F401

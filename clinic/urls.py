@@ -40,6 +40,7 @@ urlpatterns = [
     path("locations/<int:pk>/rooms/new/", views.room_create, name="room_create"),
     path("patients/", include("patients.urls")),
     path("needling/", include("needling.urls")),
+    path("reports/", include("clinic.reports.urls")),
     path("api/screening/evaluate", screening_evaluate, name="api_screening_evaluate"),
     path("", include("clinic.booking.urls")),
     path("admin/", admin.site.urls),

@@ -36,7 +36,8 @@ from needling.models import (
 )
 from needling.presenters import finding_views, result_from_dict, site_views, sites_chart
 from needling.screening_db import screen_plan
-from patients.models import Patient
+from patients.models import Patient, PatientAccessLog
+from patients.services import access_record
 
 PAGE_SIZE = 25
 SUGGESTIONS_SHOWN = 8
@@ -479,6 +480,7 @@ def plan_document_download(request: HttpRequest, pk) -> FileResponse:
     except FileNotFoundError:
         raise Http404("The PDF file is missing.") from None
     plan = document.plan
+    access_record(patient=plan.patient, user=request.user, action=PatientAccessLog.Action.PLAN_PDF)
     response = FileResponse(
         handle,
         as_attachment=True,

@@ -717,6 +717,7 @@ class PatientAccessLog(models.Model):
         VIEW = "view", "Viewed the patient page"
         SCREENING = "screening", "Viewed a screening"
         CONSENT_PDF = "consent_pdf", "Downloaded a consent copy"
+        PLAN_PDF = "plan_pdf", "Downloaded a plan PDF"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_log")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -237,6 +237,18 @@ def _absence(ctx):
     return {"pk": absence(ctx["therapist"], __import__("datetime").date(2030, 1, 7)).pk}
 
 
+def _export_job(ctx):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from clinic.reports.models import ExportJob
+
+    job = ExportJob(manager=ctx["current"], report="activity", format="csv", status="done")
+    job.file_name = default_storage.save(f"exports/{job.pk}.csv", ContentFile(b"Date\n"))
+    job.save()
+    return {"pk": job.pk}
+
+
 DESK = {"front_desk", "manager"}
 # name -> (kwargs builder, roles allowed, status an allowed role gets for GET)
 MATRIX = {
@@ -320,6 +332,11 @@ MATRIX = {
     "needling:plan_document": (_approved_plan, PLAN_READERS, 200),
     "needling:plan_document_retry": (_approved_plan, THERAPIST, 405),  # POST only
     "needling:plan_document_download": (_approved_plan, PLAN_READERS, 200),
+    "reports:index": (None, MANAGER, 200),
+    "reports:report": (lambda ctx: {"slug": "activity"}, MANAGER, 200),
+    "reports:export": (lambda ctx: {"slug": "activity", "format": "csv"}, MANAGER, 200),
+    "reports:job": (_export_job, MANAGER, 200),
+    "reports:job_download": (_export_job, MANAGER, 200),
 }
 
 

@@ -1,0 +1,530 @@
+"""The reports: Activity, Overrides, Compliance, and the audit views (changes, access)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Concat, TruncDate
+from django.utils import timezone
+
+from clinic.booking.models import Appointment
+from clinic.models import DNCertification, Licence
+from clinic.reports.base import CHUNK, PAGE_ROWS, Report, rate, register
+from clinic.reports.filters import Filters
+from needling.models import PlanOverride, TreatmentPlan
+from patients.models import Consent, Patient, PatientAccessLog
+
+CONSENT_VALID_DAYS = 365
+CONSENT_WARNING_DAYS = 30
+CREDENTIAL_WARNING_DAYS = 60
+
+STATUSES = ("booked", "checked_in", "completed", "cancelled", "no_show")
+
+
+def _name(prefix: str):
+    return Concat(F(f"{prefix}last_name"), Value(", "), F(f"{prefix}first_name"))
+
+
+@register
+class ActivityReport(Report):
+    slug = "activity"
+    title = "Activity"
+    description = "Appointments booked, completed, cancelled and no-show, per therapist."
+    pdf = True
+    columns = ("Date", "Start", "Location", "Therapist", "Patient", "Type", "Status")
+
+    def queryset(self, f: Filters):
+        qs = Appointment.objects.filter(starts_at__gte=f.start_at(), starts_at__lt=f.end_before())
+        if f.location_id:
+            qs = qs.filter(location_id=f.location_id)
+        if f.therapist_id:
+            qs = qs.filter(therapist_id=f.therapist_id)
+        return qs
+
+    def rows(self, f: Filters) -> Iterator[tuple]:
+        tz = timezone.get_current_timezone()
+        qs = (
+            self.queryset(f)
+            .order_by("starts_at", "pk")
+            .values_list(
+                "starts_at",
+                "location__name",
+                "therapist__username",
+                "patient__last_name",
+                "patient__first_name",
+                "appointment_type__name",
+                "status",
+            )
+        )
+        for starts_at, loc, therapist, last, first, kind, status in qs.iterator(chunk_size=CHUNK):
+            local = starts_at.astimezone(tz)
+            yield (
+                local.date(),
+                local.strftime("%H:%M"),
+                loc,
+                therapist,
+                f"{last}, {first}",
+                kind,
+                status,
+            )
+
+    def count(self, f: Filters) -> int:
+        return self.queryset(f).count()
+
+    def page(self, f: Filters) -> dict:
+        # One query: counts per therapist and status.
+        per = (
+            self.queryset(f)
+            .values("therapist__username", "therapist__first_name", "therapist__last_name")
+            .annotate(
+                total=Count("pk"),
+                **{s: Count("pk", filter=Q(status=s)) for s in STATUSES},
+            )
+            .order_by("therapist__last_name", "therapist__username")
+        )
+        table_rows, totals = [], dict.fromkeys(("total", *STATUSES), 0)
+        for row in per:
+            for key in totals:
+                totals[key] += row[key]
+            name = f"{row['therapist__first_name']} {row['therapist__last_name']}".strip()
+            table_rows.append(
+                (
+                    name or row["therapist__username"],
+                    row["total"],
+                    row["completed"],
+                    row["cancelled"],
+                    row["no_show"],
+                    rate(row["completed"], row["total"]),
+                    rate(row["cancelled"], row["total"]),
+                    rate(row["no_show"], row["total"]),
+                )
+            )
+        total = totals["total"]
+        summary = [
+            ("Booked", total),
+            ("Completed", f"{totals['completed']} ({rate(totals['completed'], total)})"),
+            ("Cancelled", f"{totals['cancelled']} ({rate(totals['cancelled'], total)})"),
+            ("No-show", f"{totals['no_show']} ({rate(totals['no_show'], total)})"),
+        ]
+        chart = {
+            "type": "bar",
+            "data": {
+                "labels": [r[0] for r in table_rows],
+                "datasets": [
+                    {"label": "Completed", "data": [r[2] for r in table_rows]},
+                    {"label": "Cancelled", "data": [r[3] for r in table_rows]},
+                    {"label": "No-show", "data": [r[4] for r in table_rows]},
+                ],
+            },
+        }
+        return {
+            "summary": summary,
+            "chart": chart if table_rows else None,
+            "table": {
+                "columns": (
+                    "Therapist",
+                    "Booked",
+                    "Completed",
+                    "Cancelled",
+                    "No-show",
+                    "Completion rate",
+                    "Cancellation rate",
+                    "No-show rate",
+                ),
+                "rows": table_rows,
+                "caption": "Appointments per therapist",
+            },
+        }
+
+
+def _first_rows(rows: Iterator[tuple], limit: int = PAGE_ROWS) -> list[tuple]:
+    return list(itertools.islice(rows, limit))
+
+
+@register
+class OverridesReport(Report):
+    slug = "overrides"
+    title = "Overrides"
+    description = "Every relative contraindication overridden: who, when, which patient, why."
+    columns = ("Recorded at", "Recorded by", "Patient", "Rule", "Reason", "Plan")
+
+    def queryset(self, f: Filters):
+        qs = PlanOverride.objects.filter(
+            recorded_at__gte=f.start_at(), recorded_at__lt=f.end_before()
+        )
+        if f.location_id:
+            qs = qs.filter(plan__location_id=f.location_id)
+        if f.therapist_id:
+            qs = qs.filter(recorded_by_id=f.therapist_id)
+        return qs
+
+    def rows(self, f: Filters) -> Iterator[tuple]:
+        tz = timezone.get_current_timezone()
+        qs = (
+            self.queryset(f)
+            .order_by("-recorded_at", "-pk")
+            .values_list(
+                "recorded_at",
+                "recorded_by__username",
+                "plan__patient__last_name",
+                "plan__patient__first_name",
+                "rule",
+                "reason",
+                "plan_id",
+            )
+        )
+        for at, who, last, first, rule, reason, plan in qs.iterator(chunk_size=CHUNK):
+            yield (
+                at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                who,
+                f"{last}, {first}",
+                rule,
+                reason,
+                str(plan),
+            )
+
+    def count(self, f: Filters) -> int:
+        return self.queryset(f).count()
+
+    def page(self, f: Filters) -> dict:
+        by_rule = list(
+            self.queryset(f).values("rule").annotate(n=Count("pk")).order_by("-n", "rule")
+        )
+        total = sum(r["n"] for r in by_rule)
+        return {
+            "summary": [("Overrides", total), ("Rules overridden", len(by_rule))],
+            "chart": {
+                "type": "bar",
+                "data": {
+                    "labels": [r["rule"] for r in by_rule],
+                    "datasets": [{"label": "Overrides", "data": [r["n"] for r in by_rule]}],
+                },
+            }
+            if by_rule
+            else None,
+            "table": {
+                "columns": self.columns,
+                "rows": _first_rows(self.rows(f)),
+                "caption": "Overrides, newest first",
+                "total": total,
+            },
+        }
+
+
+@register
+class ComplianceReport(Report):
+    slug = "compliance"
+    title = "Compliance"
+    description = (
+        "Consents expiring within 30 days, certifications and licences expiring within 60 days, "
+        "plans approved by a therapist whose certification later lapsed."
+    )
+    columns = ("Item", "Who", "Detail", "Date")
+
+    def _consents(self, f: Filters, today: dt.date):
+        # The patient's latest consent, valid 365 days from signing, runs out within 30 days.
+        later = Consent.objects.filter(
+            patient=OuterRef("patient"), signed_on__gt=OuterRef("signed_on")
+        )
+        qs = Consent.objects.filter(
+            signed_on__gt=today - dt.timedelta(days=CONSENT_VALID_DAYS + 1),
+            signed_on__lte=today - dt.timedelta(days=CONSENT_VALID_DAYS - CONSENT_WARNING_DAYS),
+        ).filter(~Exists(later))
+        if f.location_id:
+            qs = qs.filter(patient__preferred_location_id=f.location_id)
+        return qs.order_by("signed_on").values_list(
+            "patient__last_name", "patient__first_name", "signed_on"
+        )
+
+    def _certifications(self, f: Filters, today: dt.date):
+        later = DNCertification.objects.filter(
+            user=OuterRef("user"), valid_until__gt=OuterRef("valid_until")
+        )
+        qs = DNCertification.objects.filter(
+            valid_until__gte=today,
+            valid_until__lte=today + dt.timedelta(days=CREDENTIAL_WARNING_DAYS),
+        ).filter(~Exists(later))
+        if f.therapist_id:
+            qs = qs.filter(user_id=f.therapist_id)
+        if f.location_id:
+            qs = qs.filter(user__locations=f.location_id)
+        return qs.order_by("valid_until").values_list("user__username", "course", "valid_until")
+
+    def _licences(self, f: Filters, today: dt.date):
+        later = Licence.objects.filter(
+            user=OuterRef("user"), state=OuterRef("state"), expires_on__gt=OuterRef("expires_on")
+        )
+        qs = Licence.objects.filter(
+            expires_on__gte=today,
+            expires_on__lte=today + dt.timedelta(days=CREDENTIAL_WARNING_DAYS),
+        ).filter(~Exists(later))
+        if f.therapist_id:
+            qs = qs.filter(user_id=f.therapist_id)
+        if f.location_id:
+            qs = qs.filter(user__locations=f.location_id)
+        return qs.order_by("expires_on").values_list(
+            "user__username", "state", "number", "expires_on"
+        )
+
+    def _lapsed(self, f: Filters, today: dt.date):
+        valid_now = DNCertification.objects.filter(
+            user=OuterRef("approved_by"), certified_on__lte=today, valid_until__gte=today
+        )
+        qs = TreatmentPlan.objects.filter(
+            approved_at__gte=f.start_at(), approved_at__lt=f.end_before(), approved_by__isnull=False
+        ).filter(~Exists(valid_now))
+        if f.therapist_id:
+            qs = qs.filter(approved_by_id=f.therapist_id)
+        if f.location_id:
+            qs = qs.filter(location_id=f.location_id)
+        return qs.order_by("approved_at").values_list(
+            "approved_by__username", "patient__last_name", "patient__first_name", "approved_at"
+        )
+
+    def rows(self, f: Filters) -> Iterator[tuple]:
+        today = timezone.localdate()
+        for last, first, signed in self._consents(f, today).iterator(chunk_size=CHUNK):
+            expires = signed + dt.timedelta(days=CONSENT_VALID_DAYS)
+            yield ("Consent expiring", f"{last}, {first}", f"signed {signed:%Y-%m-%d}", expires)
+        for who, course, until in self._certifications(f, today).iterator(chunk_size=CHUNK):
+            yield ("DN certification expiring", who, course, until)
+        for who, state, number, until in self._licences(f, today).iterator(chunk_size=CHUNK):
+            yield ("Licence expiring", who, f"{state} {number}", until)
+        for who, last, first, at in self._lapsed(f, today).iterator(chunk_size=CHUNK):
+            yield (
+                "Plan approved, certification since lapsed",
+                who,
+                f"{last}, {first}",
+                timezone.localdate(at),
+            )
+
+    def count(self, f: Filters) -> int:
+        today = timezone.localdate()
+        return sum(
+            qs.count()
+            for qs in (
+                self._consents(f, today),
+                self._certifications(f, today),
+                self._licences(f, today),
+                self._lapsed(f, today),
+            )
+        )
+
+    def page(self, f: Filters) -> dict:
+        rows = list(self.rows(f))  # four queries
+        kinds: dict[str, int] = {}
+        for row in rows:
+            kinds[row[0]] = kinds.get(row[0], 0) + 1
+        return {
+            "summary": list(kinds.items()) or [("Items needing attention", 0)],
+            "chart": None,
+            "table": {"columns": self.columns, "rows": rows, "caption": "Items needing attention"},
+        }
+
+
+def _patient_object_pks(patient_id) -> list[str]:
+    """The primary keys (as text) of the records that belong to one patient."""
+    from needling.models import PlanOverride as Override
+
+    pks = [str(patient_id)]
+    pks += [
+        str(pk) for pk in Consent.objects.filter(patient_id=patient_id).values_list("pk", flat=True)
+    ]
+    pks += [
+        str(pk)
+        for pk in TreatmentPlan.objects.filter(patient_id=patient_id).values_list("pk", flat=True)
+    ]
+    pks += [
+        str(pk)
+        for pk in Override.objects.filter(plan__patient_id=patient_id).values_list("pk", flat=True)
+    ]
+    pks += [
+        str(pk)
+        for pk in Appointment.objects.filter(patient_id=patient_id).values_list("pk", flat=True)
+    ]
+    from patients.models import Condition, ScreeningQuestionnaire
+
+    pks += [
+        str(pk)
+        for pk in ScreeningQuestionnaire.objects.filter(patient_id=patient_id).values_list(
+            "pk", flat=True
+        )
+    ]
+    pks += [
+        str(pk)
+        for pk in Condition.objects.filter(patient_id=patient_id).values_list("pk", flat=True)
+    ]
+    return pks
+
+
+ACTIONS = {value: str(label) for value, label in LogEntry.Action.choices}
+
+
+@register
+class ChangesReport(Report):
+    slug = "changes"
+    title = "Changes"
+    description = "Every change to clinical and booking records: who, when, before and after."
+    permission = "clinic.view_audit"
+    audit = True
+    columns = ("When", "Who", "Action", "Record type", "Record", "Changes")
+
+    def queryset(self, f: Filters):
+        qs = LogEntry.objects.filter(timestamp__gte=f.start_at(), timestamp__lt=f.end_before())
+        if f.user_id:
+            qs = qs.filter(actor_id=f.user_id)
+        if f.patient_id:
+            qs = qs.filter(object_pk__in=_patient_object_pks(f.patient_id))
+        return qs
+
+    def rows(self, f: Filters) -> Iterator[tuple]:
+        tz = timezone.get_current_timezone()
+        models = {ct.pk: ct.model for ct in ContentType.objects.all()}
+        qs = (
+            self.queryset(f)
+            .order_by("-timestamp", "-pk")
+            .values_list(
+                "timestamp",
+                "actor__username",
+                "action",
+                "content_type_id",
+                "object_repr",
+                "changes_text",
+                "changes",
+            )
+        )
+        for at, who, action, ct, obj, text, changes in qs.iterator(chunk_size=CHUNK):
+            detail = text or (
+                "; ".join(
+                    f"{k}: {v[0]} → {v[1]}"
+                    for k, v in (changes or {}).items()
+                    if isinstance(v, list) and len(v) == 2
+                )
+            )
+            yield (
+                at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                who or "system",
+                ACTIONS.get(action, action),
+                models.get(ct, ""),
+                obj,
+                detail,
+            )
+
+    def count(self, f: Filters) -> int:
+        return self.queryset(f).count()
+
+    def page(self, f: Filters) -> dict:
+        total = self.count(f)
+        return {
+            "summary": [("Changes", total)],
+            "chart": None,
+            "table": {
+                "columns": self.columns,
+                "rows": _first_rows(self.rows(f)),
+                "caption": "Changes, newest first",
+                "total": total,
+            },
+        }
+
+
+@register
+class AccessReport(Report):
+    slug = "access"
+    title = "Access log"
+    description = "Who opened which patient's page, screening or PDF, and when."
+    permission = "clinic.view_audit"
+    audit = True
+    columns = ("When", "User", "Patient", "What")
+
+    def queryset(self, f: Filters):
+        qs = PatientAccessLog.objects.filter(
+            accessed_at__gte=f.start_at(), accessed_at__lt=f.end_before()
+        )
+        if f.user_id:
+            qs = qs.filter(user_id=f.user_id)
+        if f.patient_id:
+            qs = qs.filter(patient_id=f.patient_id)
+        return qs
+
+    def rows(self, f: Filters) -> Iterator[tuple]:
+        tz = timezone.get_current_timezone()
+        labels = dict(PatientAccessLog.Action.choices)
+        qs = (
+            self.queryset(f)
+            .order_by("-accessed_at", "-pk")
+            .values_list(
+                "accessed_at",
+                "user__username",
+                "patient__last_name",
+                "patient__first_name",
+                "action",
+            )
+        )
+        for at, who, last, first, action in qs.iterator(chunk_size=CHUNK):
+            yield (
+                at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                who,
+                f"{last}, {first}",
+                labels.get(action, action),
+            )
+
+    def count(self, f: Filters) -> int:
+        return self.queryset(f).count()
+
+    def page(self, f: Filters) -> dict:
+        who = list(
+            self.queryset(f)
+            .values("user__username", "user__first_name", "user__last_name")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "user__username")
+        )
+        per_day = list(
+            self.queryset(f)
+            .annotate(day=TruncDate("accessed_at"))
+            .values("day")
+            .annotate(n=Count("pk"))
+            .order_by("day")
+        )
+        total = sum(r["n"] for r in who)
+        patient = None
+        if f.patient_id:
+            patient = (
+                Patient.objects.filter(pk=f.patient_id)
+                .values_list("last_name", "first_name")
+                .first()
+            )
+        summary = [("Accesses", total), ("Different users", len(who))]
+        if patient:
+            summary.insert(0, ("Patient", f"{patient[0]}, {patient[1]}"))
+        return {
+            "summary": summary,
+            "who": [
+                (
+                    f"{r['user__first_name']} {r['user__last_name']}".strip()
+                    or r["user__username"],
+                    r["user__username"],
+                    r["n"],
+                )
+                for r in who
+            ],
+            "chart": {
+                "type": "line",
+                "data": {
+                    "labels": [r["day"].isoformat() for r in per_day],
+                    "datasets": [{"label": "Accesses", "data": [r["n"] for r in per_day]}],
+                },
+            }
+            if per_day
+            else None,
+            "table": {
+                "columns": self.columns,
+                "rows": _first_rows(self.rows(f)),
+                "caption": "Accesses, newest first",
+                "total": total,
+            },
+        }
