@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdf-repeats", type=int, default=5)
     parser.add_argument("--booking-threads", type=int, default=4)
     parser.add_argument("--booking-attempts", type=int, default=25)
+    parser.add_argument("--no-exports", dest="exports", action="store_false")
     parser.add_argument(
         "--out",
         default=None,
@@ -62,20 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         entries += harness.measure_booking(
             threads=args.booking_threads, attempts=args.booking_attempts
         )
-    for name in ("CSV export, 1,000,000 session rows", "XLSX export, 1,000,000 session rows"):
-        entries.append(
-            harness.Entry(
-                name=name,
-                note="not measured: session records (issue 6) and exports (issue 7) "
-                "are not merged into this branch",
-            )
-        )
-    entries.append(
-        harness.Entry(
-            name="manager reports, one year",
-            note="not measured: manager reports (issue 7) are not merged into this branch",
-        )
-    )
+    if args.exports:
+        import tempfile
+
+        entries += harness.measure_exports(work_dir=tempfile.gettempdir())
 
     out = Path(args.out or harness.OUT_DIR / "results.json")
     out_dir = out.parent

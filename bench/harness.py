@@ -114,6 +114,13 @@ def key_paths() -> list[tuple[str, str, object, int]]:
         ),
         ("login redirect (logged in)", reverse("login"), manager, 302),
     ]
+    from clinic.reports.base import all_reports
+
+    today = timezone.localdate()
+    year = f"?start={today - dt.timedelta(days=364):%Y-%m-%d}&end={today:%Y-%m-%d}"
+    for report in all_reports():
+        url = reverse("reports:report", args=[report.slug]) + year
+        paths.append((f"report {report.slug}, one year", url, manager, 200))
     if plan is not None:
         paths += [
             ("plan editor", reverse("needling:plan_edit", args=[plan.pk]), plan.practitioner, 200),
@@ -339,3 +346,40 @@ def print_table(entries: list[Entry]) -> None:
 
 def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def measure_exports(*, work_dir: str) -> list[Entry]:
+    """CSV and XLSX export of every appointment row, each in its own process (peak RSS)."""
+    import json
+    import subprocess
+    import sys
+
+    entries = []
+    for fmt in ("csv", "xlsx"):
+        path = os.path.join(work_dir, f"bench-export.{fmt}")
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "bench.export", fmt, path],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=OUT_DIR.parent,
+        )
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        size = os.path.getsize(path)
+        os.remove(path)
+        note = f"{figures['rows']} rows, {size / 1e6:.1f} MB file"
+        entries += [
+            Entry(
+                name=f"{fmt.upper()} export, all appointment rows",
+                value=round(figures["seconds"], 2),
+                unit="s",
+                note=note,
+            ),
+            Entry(
+                name=f"{fmt.upper()} export peak RSS",
+                value=round(figures["peak_rss_mb"], 1),
+                unit="MB",
+                note=note,
+            ),
+        ]
+    return entries

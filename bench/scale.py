@@ -12,8 +12,10 @@ adds, deterministically (one seeded ``random.Random``):
   exclusion constraints accept every row). The first scale patient ("Benchmark Heavy") gets
   200 of them: the key path "patient page with 200 sessions".
 
-Session records (issue 6) are not in this branch yet; ``sessions`` therefore counts the
-appointments (one DN session each) until those models exist.
+Every completed appointment gets a signed DN session record (plan, screening, consent, NPRS
+before and after, needles opened = disposed, CPT 20560/20561) with two to four needled sites;
+about 19% of sessions have a minor adverse event (Brady et al. 2014: 19.18% minor) and about
+1 in 5,000 a major one (drawn from the major kinds; Brady reported none in 7,629 treatments).
 
 Run twice it refuses unless ``reset=True``, which deletes the scale rows first (scale rows are
 recognised by the ``SCALE_TAG`` in the patient notes and the scale therapists' usernames).
@@ -28,6 +30,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from clinic.booking.demo import STARTS
@@ -36,6 +39,13 @@ from clinic.models import DNCertification, Location, Room, User
 from clinic.roles import Role
 from clinic.services import staff_set_role
 from needling.models import Muscle, PlanSite, TreatmentPlan
+from needling.session_models import (
+    MAJOR_ADVERSE_KINDS,
+    AdverseEvent,
+    AdverseKind,
+    SessionRecord,
+    SessionSite,
+)
 from patients.models import (
     Condition,
     Consent,
@@ -49,7 +59,7 @@ from patients.models import (
 SCALE_TAG = "[scale-data]"
 HEAVY_FIRST, HEAVY_LAST = "Benchmark", "Heavy"
 HEAVY_SESSIONS = 200
-THERAPISTS_PER_LOCATION = 6
+THERAPISTS_PER_LOCATION = 10
 BATCH = 5000
 SEED = 20260101
 
@@ -101,6 +111,9 @@ class ScaleResult:
     plans: int = 0
     plan_sites: int = 0
     appointments: int = 0
+    sessions: int = 0
+    session_sites: int = 0
+    adverse_events: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -109,16 +122,49 @@ def scale_exists() -> bool:
 
 
 def scale_reset() -> None:
-    """Delete the scale rows (the demo data stays)."""
+    """Delete the scale rows (the demo data stays), with raw DELETEs: no per-row collector.
+
+    On PostgreSQL the lock triggers on signed notes and on the access log are lifted for the
+    duration (inside the caller's transaction) and restored afterwards.
+    """
+    from django.db import connection
+
+    from clinic.booking.models import AppointmentEvent
+    from patients.models import PatientAccessLog
+
     scale = Patient.objects.filter(notes=SCALE_TAG)
-    Appointment.objects.filter(patient__in=scale).delete()
+    appointments = Appointment.objects.filter(patient__in=scale)
+    sessions = SessionRecord.objects.filter(patient__in=scale)
     plans = TreatmentPlan.objects.filter(patient__in=scale)
-    PlanSite.objects.filter(plan__in=plans).delete()
-    plans.delete()
-    Condition.objects.filter(patient__in=scale).delete()
-    Consent.objects.filter(patient__in=scale).delete()
-    ScreeningQuestionnaire.objects.filter(patient__in=scale).delete()
-    scale.delete()
+    ordered = [
+        PatientAccessLog.objects.filter(patient__in=scale),
+        AdverseEvent.objects.filter(session__in=sessions),
+        SessionSite.objects.filter(session__in=sessions),
+        sessions,
+        AppointmentEvent.objects.filter(appointment__in=appointments),
+        appointments,
+        PlanSite.objects.filter(plan__in=plans),
+        plans,
+        Condition.objects.filter(patient__in=scale),
+        Consent.objects.filter(patient__in=scale),
+        ScreeningQuestionnaire.objects.filter(patient__in=scale),
+        scale,
+    ]
+    tables = [qs.model._meta.db_table for qs in ordered]
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    for qs in ordered:
+        qs._raw_delete(qs.db)
+    if postgres:
+        with connection.cursor() as cursor:
+            # Check the deferred foreign keys now: ALTER TABLE refuses pending trigger events.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _therapists(locations: list[Location]) -> list[tuple[User, Location, Room]]:
@@ -252,9 +298,9 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
             result.consents = len(consents)
         result.seconds["screenings_consents"] = time.monotonic() - started
 
-        # --- conditions, plans and sites (one patient in five, and always the heavy one) --
+        # --- a condition and a draft plan with its sites for every patient -----------------
         started = time.monotonic()
-        planned = [p for i, p in enumerate(people) if i % 5 == 0]
+        planned = people
         conditions, plans = [], []
         for patient in planned:
             code, description = rng.choice(ICD10)
@@ -306,7 +352,14 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
         made = 0
         day = today - dt.timedelta(days=1)
         batch: list[Appointment] = []
+        owners: list[int] = []
         n_people = len(people)
+        ctx = {
+            "plans": plans,
+            "screenings": screenings,
+            "consents": consents if text is not None else None,
+            "muscles": muscles,
+        }
         while made < sessions:
             if day.weekday() < 5:
                 for therapist, location, room in staff:
@@ -320,9 +373,10 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
                         )
                         starts = starts_local.astimezone(dt.UTC)
                         if made % heavy_every == 0 and made // heavy_every < HEAVY_SESSIONS:
-                            patient = people[0]
+                            index = 0
                         else:
-                            patient = people[rng.randrange(1, n_people) if n_people > 1 else 0]
+                            index = rng.randrange(1, n_people) if n_people > 1 else 0
+                        patient = people[index]
                         roll = rng.random()
                         status, reason = Appointment.Status.COMPLETED, ""
                         if patient is not people[0]:
@@ -344,17 +398,103 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
                                 created_by=manager,
                             )
                         )
+                        owners.append(index)
                         made += 1
                 if len(batch) >= BATCH * 4:
-                    _bulk(Appointment, batch)
-                    batch = []
+                    _sessions(batch, owners, rng=rng, ctx=ctx, result=result)
+                    batch, owners = [], []
             day -= dt.timedelta(days=1)
-        _bulk(Appointment, batch)
+        _sessions(batch, owners, rng=rng, ctx=ctx, result=result)
         result.appointments = made
-        result.seconds["appointments"] = time.monotonic() - started
+        # Sign every scale note at once (draft -> signed is what the signing service does).
+        SessionRecord.objects.filter(patient__notes=SCALE_TAG, status="draft").update(
+            status="signed", signed_at=F("ended_at"), signed_by=F("practitioner")
+        )
+        result.seconds["appointments_sessions"] = time.monotonic() - started
     log(
         f"scale data: {result.patients} patients, {result.screenings} screenings, "
         f"{result.consents} consents, {result.plans} plans ({result.plan_sites} sites), "
-        f"{result.appointments} appointments"
+        f"{result.appointments} appointments, {result.sessions} sessions "
+        f"({result.session_sites} sites, {result.adverse_events} adverse events)"
     )
     return result
+
+
+MINOR_KINDS = [k for k in AdverseKind.values if k not in MAJOR_ADVERSE_KINDS]
+MAJOR_KINDS = sorted(MAJOR_ADVERSE_KINDS)
+MINOR_RATE = 0.19  # Brady et al. 2014: 19.18% of treatments had a minor adverse event
+MAJOR_RATE = 0.0002
+
+
+def _sessions(batch: list[Appointment], owners: list[int], *, rng, ctx, result) -> None:
+    """Insert a chunk of appointments, then a session note (draft) with sites and adverse
+    events for each completed one. The caller signs them all afterwards."""
+    _bulk(Appointment, batch)
+    sessions, sites, events = [], [], []
+    for appointment, owner in zip(batch, owners, strict=True):
+        if appointment.status != Appointment.Status.COMPLETED:
+            continue
+        chosen = rng.sample(ctx["muscles"], rng.randint(2, 4)) if ctx["muscles"] else []
+        needles = 0
+        before = rng.randint(3, 9)
+        started = appointment.starts_at
+        session = SessionRecord(
+            appointment=appointment,
+            plan=ctx["plans"][owner],
+            patient=appointment.patient,
+            practitioner=appointment.therapist,
+            location=appointment.location,
+            session_date=appointment.starts_at.date(),
+            started_at=started,
+            ended_at=appointment.ends_at,
+            screening_confirmed_unchanged=True,
+            questionnaire=ctx["screenings"][owner],
+            consent=ctx["consents"][owner] if ctx["consents"] else None,
+            nprs_before=before,
+            nprs_after=max(0, before - rng.randint(0, 4)),
+            tolerance=rng.choice(("good", "good", "good", "fair")),
+            created_at=started,
+        )
+        for order, muscle in enumerate(chosen):
+            count = rng.randint(1, 3)
+            needles += count
+            sites.append(
+                SessionSite(
+                    session=session,
+                    muscle=muscle,
+                    side=rng.choice(("left", "right")),
+                    needle_gauge="0.30" if order % 2 else "0.25",
+                    needle_length_mm=rng.choice((30, 40, 50)),
+                    needles=count,
+                    insertions=count * rng.randint(1, 4),
+                    twitch_response=rng.random() < 0.6,
+                    order=order,
+                )
+            )
+        session.needles_opened = session.needles_disposed = needles
+        session.cpt_code = "20561" if len(chosen) >= 3 else "20560"
+        roll = rng.random()
+        if roll < MAJOR_RATE:
+            kind, severity, major = rng.choice(MAJOR_KINDS), "moderate", True
+        elif roll < MINOR_RATE:
+            kind, severity, major = rng.choice(MINOR_KINDS), "mild", False
+        else:
+            kind = None
+        if kind:
+            session.major_event_flagged = major
+            events.append(
+                AdverseEvent(
+                    session=session,
+                    kind=kind,
+                    severity=severity,
+                    is_major=major,
+                    recorded_at=started,
+                )
+            )
+        sessions.append(session)
+    _bulk(SessionRecord, sessions)
+    _bulk(SessionSite, sites)
+    _bulk(AdverseEvent, events)
+    result.sessions += len(sessions)
+    result.session_sites += len(sites)
+    result.adverse_events += len(events)

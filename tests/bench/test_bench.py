@@ -13,6 +13,7 @@ from bench.scale import HEAVY_SESSIONS, SCALE_TAG, seed_scale
 from clinic.booking.models import Appointment
 from clinic.demo import seed
 from needling.models import TreatmentPlan
+from needling.session_models import AdverseEvent, SessionRecord
 from patients.models import Consent, Patient, ScreeningQuestionnaire
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,14 @@ def test_seed_scale_counts_and_no_overlaps(demo):
     assert scale.count() == result.patients == 50
     assert ScreeningQuestionnaire.objects.filter(patient__in=scale).count() == 50
     assert Consent.objects.filter(patient__in=scale).count() == 50
-    assert TreatmentPlan.objects.filter(patient__in=scale).count() == 10  # one in five
+    assert TreatmentPlan.objects.filter(patient__in=scale).count() == 50  # one each
+    sessions = SessionRecord.objects.filter(patient__in=scale)
+    assert (
+        sessions.count()
+        == Appointment.objects.filter(patient__in=scale, status="completed").count()
+    )
+    assert not sessions.exclude(status="signed").exists()
+    assert AdverseEvent.objects.filter(session__in=sessions).exists()  # ~19% of sessions
     assert Appointment.objects.filter(patient__in=scale).count() == result.appointments == 400
     heavy = scale.get(first_name="Benchmark", last_name="Heavy")
     assert heavy.appointments.count() == HEAVY_SESSIONS
@@ -67,7 +75,7 @@ def test_bench_runs_one_quick_iteration(demo, tmp_path, capsys):
     seed_scale(patients=20, sessions=200, log=lambda _: None)
     out = tmp_path / "results.json"
     args = ["--requests", "1", "--screening-seconds", "0.05", "--pdf-repeats", "1"]
-    assert main([*args, "--booking-threads", "0", "--out", str(out)]) == 0
+    assert main([*args, "--booking-threads", "0", "--no-exports", "--out", str(out)]) == 0
 
     results = {entry["name"]: entry for entry in json.loads(out.read_text())}
     floor = results["floor: password_change_done"]
@@ -76,10 +84,14 @@ def test_bench_runs_one_quick_iteration(demo, tmp_path, capsys):
         assert results[name]["p95_ms"] > 0
         assert results[name]["queries"] > 0
         assert results[name]["ratio_to_floor"] > 0
+    assert results["report activity, one year"]["queries"] > 0
     assert results["screening engine throughput"]["unit"] == "eval/s"
     assert results["PDF plan render"]["value"] > 0
     assert "calendar day" in capsys.readouterr().out
     # A second scale's run compares query counts with the first one's.
-    assert main([*args, "--booking-threads", "0", "--scale", "0.1", "--out", str(out)]) == 0
+    assert (
+        main([*args, "--booking-threads", "0", "--no-exports", "--scale", "0.1", "--out", str(out)])
+        == 0
+    )
     names = [entry["name"] for entry in json.loads(out.read_text())]
     assert "query counts differing from queries-1" in names
