@@ -154,6 +154,8 @@ def scale_reset() -> None:
     postgres = connection.vendor == "postgresql"
     if postgres:
         with connection.cursor() as cursor:
+            # ALTER TABLE refuses tables with pending (deferred foreign key) trigger events.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for table in tables:
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     for qs in ordered:
