@@ -56,8 +56,10 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The benchmark runs against DATABASE_URL (PostgreSQL). BENCH_ARGS e.g. "--seed --scale 0.1";
+# BENCH_PATIENTS / BENCH_SESSIONS set the size at scale 1.0 (default 100000 / 1000000).
 bench: install
-	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-tests.settings} $(PY) -m bench
+	DEBUG=0 DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-tests.settings} $(PY) -m bench $(BENCH_ARGS)
 
 ci:
 	bash .ci/run

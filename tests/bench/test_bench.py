@@ -1,0 +1,103 @@
+"""The scale seeder and the benchmark harness work (at a tiny scale, on the test database)."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
+
+from bench.__main__ import main
+from bench.harness import count_overlaps
+from bench.scale import HEAVY_SESSIONS, SCALE_TAG, seed_scale
+from clinic.booking.models import Appointment
+from clinic.demo import seed
+from needling.models import TreatmentPlan
+from needling.session_models import AdverseEvent, SessionRecord
+from patients.models import Consent, Patient, ScreeningQuestionnaire
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo():
+    seed()
+
+
+def test_seed_scale_counts_and_no_overlaps(demo):
+    result = seed_scale(patients=50, sessions=400, log=lambda _: None)
+
+    scale = Patient.objects.filter(notes=SCALE_TAG)
+    assert scale.count() == result.patients == 50
+    assert ScreeningQuestionnaire.objects.filter(patient__in=scale).count() == 50
+    assert Consent.objects.filter(patient__in=scale).count() == 50
+    assert TreatmentPlan.objects.filter(patient__in=scale).count() == 50  # one each
+    sessions = SessionRecord.objects.filter(patient__in=scale)
+    assert (
+        sessions.count()
+        == Appointment.objects.filter(patient__in=scale, status="completed").count()
+    )
+    assert not sessions.exclude(status="signed").exists()
+    assert AdverseEvent.objects.filter(session__in=sessions).exists()  # ~19% of sessions
+    assert Appointment.objects.filter(patient__in=scale).count() == result.appointments == 400
+    heavy = scale.get(first_name="Benchmark", last_name="Heavy")
+    assert heavy.appointments.count() == HEAVY_SESSIONS
+    # Search fields are filled as Patient.save() would: accents folded, digits only.
+    for patient in scale:
+        assert patient.search_name
+        assert patient.phone_digits.isdigit()
+    assert count_overlaps() == 0
+
+
+def test_seed_scale_refuses_twice_unless_reset(demo):
+    call_command("seed_scale", patients=5, sessions=20, stdout=io.StringIO())
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("seed_scale", patients=5, sessions=20)
+    call_command("seed_scale", patients=6, sessions=30, reset=True, stdout=io.StringIO())
+    assert Patient.objects.filter(notes=SCALE_TAG).count() == 6
+    assert Appointment.objects.filter(patient__notes=SCALE_TAG).count() == 30
+
+
+def test_count_overlaps_sees_a_double_booking(demo):
+    seed_scale(patients=5, sessions=20, log=lambda _: None)
+    one = Appointment.objects.filter(patient__notes=SCALE_TAG).first()
+    clone = Appointment.objects.get(pk=one.pk)
+    clone.pk = None
+    clone.status = "cancelled"
+    clone.cancel_reason = "x"
+    clone.save()
+    assert count_overlaps() == 0  # cancelled rows do not count
+    reactivate = Appointment.objects.filter(pk=clone.pk)
+    if connection.vendor == "postgresql":  # the exclusion constraints refuse the clash
+        with pytest.raises(IntegrityError), transaction.atomic():
+            reactivate.update(status="booked", cancel_reason="")
+        return
+    reactivate.update(status="booked", cancel_reason="")
+    assert count_overlaps() == 2  # the same therapist and the same room
+
+
+def test_bench_runs_one_quick_iteration(demo, tmp_path, capsys):
+    seed_scale(patients=20, sessions=200, log=lambda _: None)
+    out = tmp_path / "results.json"
+    args = ["--requests", "1", "--screening-seconds", "0.05", "--pdf-repeats", "1"]
+    assert main([*args, "--booking-threads", "0", "--no-exports", "--out", str(out)]) == 0
+
+    results = {entry["name"]: entry for entry in json.loads(out.read_text())}
+    floor = results["floor: password_change_done"]
+    assert floor["queries"] > 0 and floor["ratio_to_floor"] == 1.0
+    for name in ("calendar day, busiest location", "patient page, 200 sessions", "plan editor"):
+        assert results[name]["p95_ms"] > 0
+        assert results[name]["queries"] > 0
+        assert results[name]["ratio_to_floor"] > 0
+    assert results["report activity, one year"]["queries"] > 0
+    assert results["screening engine throughput"]["unit"] == "eval/s"
+    assert results["PDF plan render"]["value"] > 0
+    assert "calendar day" in capsys.readouterr().out
+    # A second scale's run compares query counts with the first one's.
+    assert (
+        main([*args, "--booking-threads", "0", "--no-exports", "--scale", "0.1", "--out", str(out)])
+        == 0
+    )
+    names = [entry["name"] for entry in json.loads(out.read_text())]
+    assert "query counts differing from queries-1" in names
