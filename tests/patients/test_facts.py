@@ -19,50 +19,13 @@ from patients.models import (
 )
 from patients.readiness import dn_readiness, readiness_from
 from patients.selectors import patients_with_facts
+from tests.contract_example import EXAMPLE
 from tests.factories import ConsentFactory, PatientFactory, ScreeningFactory
 
 pytestmark = pytest.mark.django_db
 
 # The contract's example patient (screening-contract.md), as the app must report it.
-CONTRACT_PATIENT = {
-    "date_of_birth": "1984-02-29",
-    "consent_signed_on": "2026-03-01",
-    "screened_on": "2026-03-09",
-    "screening": {
-        "needle_phobia": False,
-        "willing_to_proceed": True,
-        "able_to_consent": True,
-        "acute_illness": False,
-        "bleeding_disorder": False,
-        "anticoagulant": {
-            "drug": "warfarin",
-            "vitamin_k_antagonist": True,
-            "inr": 2.4,
-            "inr_on": "2026-03-02",
-            "inr_target_low": 2.0,
-            "inr_target_high": 3.0,
-            "last_dose_change_on": "2026-01-15",
-            "recent_bleeding": False,
-        },
-        "immunocompromised": False,
-        "pregnancy_due_date": None,
-        "epilepsy": "none",
-        "diabetes": False,
-        "vascular_disease": False,
-        "metal_allergy": False,
-        "prosthetic_heart_valve": False,
-        "cancer_history": False,
-        "lung_disease": False,
-        "implanted_devices": [{"kind": "pacemaker", "region": "chest", "side": "left"}],
-        "infections": [{"region": "forearm", "side": "right"}],
-        "tumors": [],
-        "lymphedema": [{"limb": "upper", "side": "left"}],
-        "surgeries": [
-            {"on": "2026-01-20", "region": "shoulder", "side": "right", "joint_replacement": False}
-        ],
-        "varicosities": [],
-    },
-}
+CONTRACT_PATIENT = EXAMPLE["patient"]
 
 
 def contract_patient():
