@@ -349,7 +349,8 @@ def env_int(name: str, default: int) -> int:
 
 
 def measure_exports(*, work_dir: str) -> list[Entry]:
-    """CSV and XLSX export of every appointment row, each in its own process (peak RSS)."""
+    """CSV and XLSX export of every session row (the sessions report), each in its own process
+    (seconds and peak RSS)."""
     import json
     import subprocess
     import sys
@@ -370,7 +371,7 @@ def measure_exports(*, work_dir: str) -> list[Entry]:
         note = f"{figures['rows']} rows, {size / 1e6:.1f} MB file"
         entries += [
             Entry(
-                name=f"{fmt.upper()} export, all appointment rows",
+                name=f"{fmt.upper()} export, all session rows",
                 value=round(figures["seconds"], 2),
                 unit="s",
                 note=note,

@@ -1,21 +1,25 @@
-"""Scale data for the benchmark: years of a five-location clinic group, built with bulk inserts.
+"""Scale data for the benchmark: years of a five-location clinic group, written with COPY.
 
 ``seed_scale(patients=, sessions=)`` runs on top of the demo seed (``clinic.demo.seed``) and
 adds, deterministically (one seeded ``random.Random``):
 
 - patients with realistic, accented names (search_name / phone_digits filled as save() would);
 - one screening questionnaire and one signed consent per patient;
-- a condition and a draft DN treatment plan with two or three sites for one patient in five;
-- ``sessions`` past appointments spread over the years before today, at the five demo
-  locations, by six scale therapists per location, each in a room of their own and on a fixed
-  grid of starts, so no therapist and no room is ever double-booked (the PostgreSQL
-  exclusion constraints accept every row). The first scale patient ("Benchmark Heavy") gets
-  200 of them: the key path "patient page with 200 sessions".
+- a condition and a draft DN treatment plan with two or three sites for every patient;
+- past appointments spread over the years before today, at the five demo locations, by
+  twelve scale therapists per location, each in a room of their own and on a fixed grid of
+  starts, so no therapist and no room is ever double-booked (the PostgreSQL exclusion
+  constraints accept every row), until ``sessions`` of them are completed. The first scale
+  patient ("Benchmark Heavy", with fixed screening answers and plan) gets 200 of them: the
+  key path "patient page with 200 sessions".
 
 Every completed appointment gets a signed DN session record (plan, screening, consent, NPRS
 before and after, needles opened = disposed, CPT 20560/20561) with two to four needled sites;
 about 19% of sessions have a minor adverse event (Brady et al. 2014: 19.18% minor) and about
 1 in 5,000 a major one (drawn from the major kinds; Brady reported none in 7,629 treatments).
+
+Rows go in through ``bench.rows``: COPY FROM STDIN on PostgreSQL (executemany on SQLite, for
+the tests), with every constraint and trigger in force.
 
 Run twice it refuses unless ``reset=True``, which deletes the scale rows first (scale rows are
 recognised by the ``SCALE_TAG`` in the patient notes and the scale therapists' usernames).
@@ -26,13 +30,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
+import uuid
 import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
+from bench.rows import TableWriter, check_deferred_constraints, reserve_ids, write_instances
 from clinic.booking.demo import STARTS
 from clinic.booking.models import Appointment, AppointmentType, WorkingHours
 from clinic.models import DNCertification, Location, Room, User
@@ -59,8 +64,7 @@ from patients.models import (
 SCALE_TAG = "[scale-data]"
 HEAVY_FIRST, HEAVY_LAST = "Benchmark", "Heavy"
 HEAVY_SESSIONS = 200
-THERAPISTS_PER_LOCATION = 10
-BATCH = 5000
+THERAPISTS_PER_LOCATION = 12
 SEED = 20260101
 
 FIRST_NAMES = [
@@ -166,11 +170,11 @@ def scale_reset() -> None:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for table in tables:
                 cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        check_deferred_constraints()
 
 
 def _therapists(locations: list[Location]) -> list[tuple[User, Location, Room]]:
-    """Six therapists per location, each with a room of their own and weekday hours there."""
+    """THERAPISTS_PER_LOCATION therapists per location, each with a room and weekday hours."""
     from clinic.booking.demo import SHIFTS
 
     out = []
@@ -207,8 +211,7 @@ def _therapists(locations: list[Location]) -> list[tuple[User, Location, Room]]:
     return out
 
 
-def _bulk(model, objs: list) -> None:
-    model.objects.bulk_create(objs, batch_size=BATCH)
+HEAVY_MUSCLES = 3  # the heavy patient's plan: the first three muscles, fixed at every size
 
 
 def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) -> ScaleResult:
@@ -221,6 +224,7 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
     rng = random.Random(SEED)
     result = ScaleResult()
     today = timezone.localdate()
+    now = timezone.now()
     locations = list(Location.objects.order_by("pk")[:5])
     if not locations:
         raise RuntimeError("Run seed_demo first: the scale data uses the demo locations.")
@@ -233,270 +237,342 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
     with transaction.atomic():
         staff = _therapists(locations)
         started = time.monotonic()
-        # --- patients -------------------------------------------------------------------
-        rows = []
-        for i in range(patients):
-            if i == 0:
-                first, last = HEAVY_FIRST, HEAVY_LAST
-            else:
-                first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            phone = f"({rng.randint(200, 989)}) 555-{rng.randint(0, 9999):04d}"
-            born = dt.date(1935, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 70))
-            patient = Patient(
-                first_name=first,
-                last_name=last,
-                date_of_birth=born,
-                sex=rng.choice("FMFMFMX"),
-                phone=phone,
-                email=f"{fold(first).replace(' ', '')}.{i}@example.test",
-                preferred_location=locations[i % len(locations)],
-                notes=SCALE_TAG,
-                created_by=manager,
-            )
-            patient.search_name = fold(f"{first} {last}")
-            patient.phone_digits = phone_digits(phone)
-            rows.append(patient)
-        _bulk(Patient, rows)
-        people = rows
+        people = _patients(patients, rng=rng, locations=locations, manager=manager, now=now)
         result.patients = len(people)
         result.seconds["patients"] = time.monotonic() - started
 
-        # --- screenings and consents ----------------------------------------------------
         started = time.monotonic()
-        screenings, consents = [], []
-        for patient, (therapist, _loc, _room) in zip(
-            people, (staff[i % len(staff)] for i in range(len(people))), strict=True
-        ):
-            taken = today - dt.timedelta(days=rng.randint(1, 365 * 3))
-            roll = rng.random()
-            screenings.append(
-                ScreeningQuestionnaire(
-                    patient=patient,
-                    taken_on=taken,
-                    taken_by=therapist,
-                    willing_to_proceed=True,
-                    able_to_consent=True,
-                    diabetes=roll < 0.1,
-                    metal_allergy=0.1 <= roll < 0.13,
-                    anticoagulant_drug="apixaban" if 0.13 <= roll < 0.2 else "",
-                )
-            )
-            adult = patient.age_on(taken) >= 18
-            consents.append(
-                Consent(
-                    patient=patient,
-                    text=text,
-                    signed_on=taken,
-                    signer=Consent.Signer.PATIENT if adult else Consent.Signer.GUARDIAN,
-                    guardian_relationship="" if adult else "Parent",
-                    signed_name=patient.full_name if adult else "Parent of the patient",
-                    witness=therapist,
-                )
-            )
-        _bulk(ScreeningQuestionnaire, screenings)
-        result.screenings = len(screenings)
-        if text is not None:
-            _bulk(Consent, consents)
-            result.consents = len(consents)
+        screenings, consents = _screenings_consents(
+            people, rng=rng, staff=staff, text=text, today=today, now=now
+        )
+        result.screenings, result.consents = len(screenings), len(consents)
         result.seconds["screenings_consents"] = time.monotonic() - started
 
-        # --- a condition and a draft plan with its sites for every patient -----------------
         started = time.monotonic()
-        planned = people
-        conditions, plans = [], []
-        for patient in planned:
-            code, description = rng.choice(ICD10)
-            conditions.append(
-                Condition(
-                    patient=patient,
-                    icd10_code=code,
-                    description=description,
-                    course=rng.choice(("acute", "chronic")),
-                    recorded_by=manager,
-                )
-            )
-        _bulk(Condition, conditions)
-        for patient, condition in zip(planned, conditions, strict=True):
-            therapist, location, _room = rng.choice(staff)
-            plans.append(
-                TreatmentPlan(
-                    patient=patient,
-                    condition=condition,
-                    practitioner=therapist,
-                    location=location,
-                    planned_date=today - dt.timedelta(days=rng.randint(0, 365 * 2)),
-                    created_by=therapist,
-                )
-            )
-        _bulk(TreatmentPlan, plans)
-        sites = []
-        if muscles:
-            for plan in plans:
-                for order, muscle in enumerate(rng.sample(muscles, rng.randint(2, 3))):
-                    sites.append(
-                        PlanSite(
-                            plan=plan,
-                            muscle=muscle,
-                            side=rng.choice(("left", "right")),
-                            needle_gauge="0.25" if order else "0.30",
-                            needle_length_mm=rng.choice((30, 40, 50)),
-                            order=order,
-                        )
-                    )
-            _bulk(PlanSite, sites)
-        result.plans, result.plan_sites = len(plans), len(sites)
+        plans, result.plan_sites = _plans(
+            people, rng=rng, staff=staff, muscles=muscles, manager=manager, today=today, now=now
+        )
+        result.plans = len(plans)
         result.seconds["plans"] = time.monotonic() - started
 
-        # --- appointments: a fixed grid per therapist and room, backwards from yesterday ---
         started = time.monotonic()
-        zones = {loc.pk: zoneinfo.ZoneInfo(loc.time_zone) for loc in locations}
-        heavy_every = max(1, sessions // HEAVY_SESSIONS) if sessions >= HEAVY_SESSIONS else 1
-        made = 0
-        day = today - dt.timedelta(days=1)
-        batch: list[Appointment] = []
-        owners: list[int] = []
-        n_people = len(people)
-        ctx = {
-            "plans": plans,
-            "screenings": screenings,
-            "consents": consents if text is not None else None,
-            "muscles": muscles,
-        }
-        while made < sessions:
-            if day.weekday() < 5:
-                for therapist, location, room in staff:
-                    zone = zones[location.pk]
-                    for hour, minute in STARTS:
-                        if made >= sessions:
-                            break
-                        kind = rng.choice(dn_types)
-                        starts_local = dt.datetime(
-                            day.year, day.month, day.day, hour, minute, tzinfo=zone
-                        )
-                        starts = starts_local.astimezone(dt.UTC)
-                        if made % heavy_every == 0 and made // heavy_every < HEAVY_SESSIONS:
-                            index = 0
-                        else:
-                            index = rng.randrange(1, n_people) if n_people > 1 else 0
-                        patient = people[index]
-                        roll = rng.random()
-                        status, reason = Appointment.Status.COMPLETED, ""
-                        if patient is not people[0]:
-                            if roll < 0.05:
-                                status, reason = Appointment.Status.CANCELLED, "Patient unwell"
-                            elif roll < 0.08:
-                                status = Appointment.Status.NO_SHOW
-                        batch.append(
-                            Appointment(
-                                location=location,
-                                patient=patient,
-                                appointment_type=kind,
-                                therapist=therapist,
-                                room=room,
-                                starts_at=starts,
-                                ends_at=starts + dt.timedelta(minutes=kind.duration_minutes),
-                                status=status,
-                                cancel_reason=reason,
-                                created_by=manager,
-                            )
-                        )
-                        owners.append(index)
-                        made += 1
-                if len(batch) >= BATCH * 4:
-                    _sessions(batch, owners, rng=rng, ctx=ctx, result=result)
-                    batch, owners = [], []
-            day -= dt.timedelta(days=1)
-        _sessions(batch, owners, rng=rng, ctx=ctx, result=result)
-        result.appointments = made
-        # Sign every scale note at once (draft -> signed is what the signing service does).
-        SessionRecord.objects.filter(patient__notes=SCALE_TAG, status="draft").update(
-            status="signed", signed_at=F("ended_at"), signed_by=F("practitioner")
+        writer = _VisitWriter(
+            rng=rng,
+            now=now,
+            manager=manager,
+            plan_ids=[p.pk for p in plans],
+            screening_ids=[s.pk for s in screenings],
+            consent_ids=[c.pk for c in consents] if consents else None,
+            muscle_ids=[m.pk for m in muscles],
+            result=result,
         )
+        _appointments(
+            sessions,
+            writer=writer,
+            rng=rng,
+            staff=staff,
+            locations=locations,
+            patient_ids=[p.pk for p in people],
+            dn_types=dn_types,
+            today=today,
+        )
+        writer.flush()
         result.seconds["appointments_sessions"] = time.monotonic() - started
     log(
         f"scale data: {result.patients} patients, {result.screenings} screenings, "
         f"{result.consents} consents, {result.plans} plans ({result.plan_sites} sites), "
         f"{result.appointments} appointments, {result.sessions} sessions "
-        f"({result.session_sites} sites, {result.adverse_events} adverse events)"
+        f"({result.session_sites} sites, {result.adverse_events} adverse events) in "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
     )
     return result
+
+
+def _patients(count: int, *, rng, locations, manager, now) -> list[Patient]:
+    """Patients with accented names; search_name and phone_digits filled as save() does."""
+    rows = []
+    for i in range(count):
+        if i == 0:
+            first, last = HEAVY_FIRST, HEAVY_LAST
+        else:
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        phone = f"({rng.randint(200, 989)}) 555-{rng.randint(0, 9999):04d}"
+        born = dt.date(1935, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 70))
+        patient = Patient(
+            first_name=first,
+            last_name=last,
+            date_of_birth=born,
+            sex=rng.choice("FMFMFMX"),
+            phone=phone,
+            email=f"{fold(first).replace(' ', '')}.{i}@example.test",
+            preferred_location=locations[i % len(locations)],
+            notes=SCALE_TAG,
+            created_by=manager,
+        )
+        patient.search_name = fold(f"{first} {last}")
+        patient.phone_digits = phone_digits(phone)
+        rows.append(patient)
+    write_instances(Patient, rows, now=now)
+    return rows
+
+
+def _screenings_consents(people, *, rng, staff, text, today, now):
+    """One screening and one signed consent each (a guardian signs for minors). The heavy
+    patient's answers are fixed (anticoagulated, so the plan screening has a finding to
+    show) so that its pages do the same work at every data size."""
+    screenings, consents = [], []
+    for i, patient in enumerate(people):
+        therapist = staff[i % len(staff)][0]
+        taken = today - dt.timedelta(days=rng.randint(1, 365 * 3))
+        roll = 0.15 if i == 0 else rng.random()
+        if i == 0:
+            taken = today - dt.timedelta(days=30)
+        screenings.append(
+            ScreeningQuestionnaire(
+                patient=patient,
+                taken_on=taken,
+                taken_by=therapist,
+                willing_to_proceed=True,
+                able_to_consent=True,
+                diabetes=roll < 0.1,
+                metal_allergy=0.1 <= roll < 0.13,
+                anticoagulant_drug="apixaban" if 0.13 <= roll < 0.2 else "",
+            )
+        )
+        if text is None:
+            continue
+        adult = patient.age_on(taken) >= 18
+        consents.append(
+            Consent(
+                patient=patient,
+                text=text,
+                signed_on=taken,
+                signer=Consent.Signer.PATIENT if adult else Consent.Signer.GUARDIAN,
+                guardian_relationship="" if adult else "Parent",
+                signed_name=patient.full_name if adult else "Parent of the patient",
+                witness=therapist,
+            )
+        )
+    write_instances(ScreeningQuestionnaire, screenings, now=now)
+    write_instances(Consent, consents, now=now)
+    return screenings, consents
+
+
+def _plans(people, *, rng, staff, muscles, manager, today, now):
+    """A condition and a draft plan with two or three sites for every patient (the heavy
+    patient's plan: the first HEAVY_MUSCLES muscles, its own practitioner, fixed)."""
+    conditions, plans, sites = [], [], []
+    for i, patient in enumerate(people):
+        code, description = ICD10[0] if i == 0 else rng.choice(ICD10)
+        conditions.append(
+            Condition(
+                patient=patient,
+                icd10_code=code,
+                description=description,
+                course="chronic" if i == 0 else rng.choice(("acute", "chronic")),
+                recorded_by=manager,
+            )
+        )
+    write_instances(Condition, conditions, now=now)
+    for i, (patient, condition) in enumerate(zip(people, conditions, strict=True)):
+        therapist, location, _room = staff[0] if i == 0 else rng.choice(staff)
+        plan = TreatmentPlan(
+            patient=patient,
+            condition=condition,
+            practitioner=therapist,
+            location=location,
+            planned_date=today if i == 0 else today - dt.timedelta(days=rng.randint(0, 730)),
+            created_by=therapist,
+        )
+        plans.append(plan)
+        if not muscles:
+            continue
+        chosen = muscles[:HEAVY_MUSCLES] if i == 0 else rng.sample(muscles, rng.randint(2, 3))
+        for order, muscle in enumerate(chosen):
+            sites.append(
+                PlanSite(
+                    plan=plan,
+                    muscle=muscle,
+                    side="left" if i == 0 else rng.choice(("left", "right")),
+                    needle_gauge="0.25" if order else "0.30",
+                    needle_length_mm=30 if i == 0 else rng.choice((30, 40, 50)),
+                    order=order,
+                )
+            )
+    write_instances(TreatmentPlan, plans, now=now)
+    write_instances(PlanSite, sites, now=now)
+    return plans, len(sites)
+
+
+def _appointments(sessions, *, writer, rng, staff, locations, patient_ids, dn_types, today):
+    """Past appointments on a fixed grid per therapist and room, backwards from yesterday (so
+    the exclusion constraints never fire), until ``sessions`` of them are completed and carry
+    a session note; every (sessions / HEAVY_SESSIONS)-th belongs to the heavy patient, 5% of
+    the others are cancelled and 3% are no-shows."""
+    zones = {loc.pk: zoneinfo.ZoneInfo(loc.time_zone) for loc in locations}
+    heavy_every = max(1, sessions // HEAVY_SESSIONS) if sessions >= HEAVY_SESSIONS else 1
+    n_people = len(patient_ids)
+    made = 0
+    day = today - dt.timedelta(days=1)
+    notes = writer.result
+    while notes.sessions + len(writer.sessions) < sessions:
+        if day.weekday() < 5:
+            starts_by_zone = {
+                pk: [
+                    dt.datetime(day.year, day.month, day.day, h, m, tzinfo=zone).astimezone(dt.UTC)
+                    for h, m in STARTS
+                ]
+                for pk, zone in zones.items()
+            }
+            for therapist, location, room in staff:
+                for starts in starts_by_zone[location.pk]:
+                    if notes.sessions + len(writer.sessions) >= sessions:
+                        break
+                    kind = rng.choice(dn_types)
+                    if made % heavy_every == 0 and made // heavy_every < HEAVY_SESSIONS:
+                        index = 0
+                    else:
+                        index = rng.randrange(1, n_people) if n_people > 1 else 0
+                    roll = rng.random()
+                    status, reason = Appointment.Status.COMPLETED, ""
+                    if index != 0:
+                        if roll < 0.05:
+                            status, reason = Appointment.Status.CANCELLED, "Patient unwell"
+                        elif roll < 0.08:
+                            status = Appointment.Status.NO_SHOW
+                    writer.visit(
+                        owner=index,
+                        patient_id=patient_ids[index],
+                        location_id=location.pk,
+                        type_id=kind.pk,
+                        therapist_id=therapist.pk,
+                        room_id=room.pk,
+                        starts=starts,
+                        ends=starts + dt.timedelta(minutes=kind.duration_minutes),
+                        status=status,
+                        reason=reason,
+                        day=day,
+                    )
+                    made += 1
+        day -= dt.timedelta(days=1)
+    writer.result.appointments = made
 
 
 MINOR_KINDS = [k for k in AdverseKind.values if k not in MAJOR_ADVERSE_KINDS]
 MAJOR_KINDS = sorted(MAJOR_ADVERSE_KINDS)
 MINOR_RATE = 0.19  # Brady et al. 2014: 19.18% of treatments had a minor adverse event
 MAJOR_RATE = 0.0002
+CHUNK = 50_000  # appointments per COPY round
 
 
-def _sessions(batch: list[Appointment], owners: list[int], *, rng, ctx, result) -> None:
-    """Insert a chunk of appointments, then a session note (draft) with sites and adverse
-    events for each completed one. The caller signs them all afterwards."""
-    _bulk(Appointment, batch)
-    sessions, sites, events = [], [], []
-    for appointment, owner in zip(batch, owners, strict=True):
-        if appointment.status != Appointment.Status.COMPLETED:
-            continue
-        chosen = rng.sample(ctx["muscles"], rng.randint(2, 4)) if ctx["muscles"] else []
+class _VisitWriter:
+    """Buffers appointments, and for each completed one a signed DN session note with its
+    sites and adverse events, as plain rows; writes them in chunks through TableWriter.
+
+    Per chunk the sites and adverse events are written before their notes: the lock triggers
+    refuse new rows under a note that is already signed, and the foreign keys to the notes
+    are deferred, checked (``SET CONSTRAINTS ALL IMMEDIATE``) once the notes are in.
+    """
+
+    APPOINTMENT = (
+        "id", "location_id", "patient_id", "appointment_type_id", "therapist_id", "room_id",
+        "starts_at", "ends_at", "status", "cancel_reason", "cancelled_at", "completed_at",
+        "created_by_id", "created_at", "updated_at",
+    )  # fmt: skip
+    SESSION = (
+        "id", "appointment_id", "plan_id", "patient_id", "practitioner_id", "location_id",
+        "session_date", "started_at", "ended_at", "screening_confirmed_unchanged",
+        "questionnaire_id", "consent_id", "nprs_before", "nprs_after", "tolerance",
+        "needles_opened", "needles_disposed", "major_event_flagged", "cpt_code", "status",
+        "signed_at", "signed_by_id", "created_at", "updated_at",
+    )  # fmt: skip
+    SITE = (
+        "session_id", "muscle_id", "side", "needle_gauge", "needle_length_mm", "needles",
+        "insertions", "twitch_response", "order",
+    )  # fmt: skip
+    EVENT = ("session_id", "kind", "severity", "is_major", "recorded_at")
+
+    def __init__(self, *, rng, now, manager, plan_ids, screening_ids, consent_ids, muscle_ids,
+                 result):  # fmt: skip
+        self.rng, self.result = rng, result
+        self.manager_id = manager.pk
+        self.plan_ids, self.screening_ids = plan_ids, screening_ids
+        self.consent_ids, self.muscle_ids = consent_ids, muscle_ids
+        self.writers = {
+            "appointments": TableWriter(Appointment, self.APPOINTMENT, now=now),
+            "sessions": TableWriter(SessionRecord, self.SESSION, now=now),
+            "sites": TableWriter(SessionSite, self.SITE, now=now),
+            "events": TableWriter(AdverseEvent, self.EVENT, now=now),
+        }
+        self._reset()
+
+    def _reset(self) -> None:
+        self.appointments, self.sessions, self.sites, self.events = [], [], [], []
+        self.next_id = reserve_ids(Appointment, CHUNK)
+        self.last_id = self.next_id + CHUNK - 1
+
+    def visit(self, *, owner, patient_id, location_id, type_id, therapist_id, room_id, starts,
+              ends, status, reason, day) -> None:  # fmt: skip
+        appointment_id = self.next_id
+        self.next_id += 1
+        completed = status == Appointment.Status.COMPLETED
+        self.appointments.append(
+            (
+                appointment_id, location_id, patient_id, type_id, therapist_id, room_id,
+                starts, ends, status, reason,
+                starts - dt.timedelta(days=1) if reason else None,
+                ends if completed else None,
+                self.manager_id, starts - dt.timedelta(days=7), ends,
+            )
+        )  # fmt: skip
+        if completed:
+            self._session(appointment_id, owner, patient_id, location_id, therapist_id, starts,
+                          ends, day)  # fmt: skip
+        if self.next_id > self.last_id:
+            self.flush()
+            self._reset()
+
+    def _session(self, appointment_id, owner, patient_id, location_id, therapist_id, starts,
+                 ends, day) -> None:  # fmt: skip
+        rng = self.rng
+        session_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        chosen = rng.sample(self.muscle_ids, rng.randint(2, 4)) if self.muscle_ids else []
         needles = 0
-        before = rng.randint(3, 9)
-        started = appointment.starts_at
-        session = SessionRecord(
-            appointment=appointment,
-            plan=ctx["plans"][owner],
-            patient=appointment.patient,
-            practitioner=appointment.therapist,
-            location=appointment.location,
-            session_date=appointment.starts_at.date(),
-            started_at=started,
-            ended_at=appointment.ends_at,
-            screening_confirmed_unchanged=True,
-            questionnaire=ctx["screenings"][owner],
-            consent=ctx["consents"][owner] if ctx["consents"] else None,
-            nprs_before=before,
-            nprs_after=max(0, before - rng.randint(0, 4)),
-            tolerance=rng.choice(("good", "good", "good", "fair")),
-            created_at=started,
-        )
-        for order, muscle in enumerate(chosen):
+        for order, muscle_id in enumerate(chosen):
             count = rng.randint(1, 3)
             needles += count
-            sites.append(
-                SessionSite(
-                    session=session,
-                    muscle=muscle,
-                    side=rng.choice(("left", "right")),
-                    needle_gauge="0.30" if order % 2 else "0.25",
-                    needle_length_mm=rng.choice((30, 40, 50)),
-                    needles=count,
-                    insertions=count * rng.randint(1, 4),
-                    twitch_response=rng.random() < 0.6,
-                    order=order,
+            self.sites.append(
+                (
+                    session_id, muscle_id, rng.choice(("left", "right")),
+                    "0.30" if order % 2 else "0.25", rng.choice((30, 40, 50)), count,
+                    count * rng.randint(1, 4), rng.random() < 0.6, order,
                 )
-            )
-        session.needles_opened = session.needles_disposed = needles
-        session.cpt_code = "20561" if len(chosen) >= 3 else "20560"
+            )  # fmt: skip
         roll = rng.random()
+        major = False
         if roll < MAJOR_RATE:
-            kind, severity, major = rng.choice(MAJOR_KINDS), "moderate", True
+            major = True
+            self.events.append((session_id, rng.choice(MAJOR_KINDS), "moderate", True, starts))
         elif roll < MINOR_RATE:
-            kind, severity, major = rng.choice(MINOR_KINDS), "mild", False
-        else:
-            kind = None
-        if kind:
-            session.major_event_flagged = major
-            events.append(
-                AdverseEvent(
-                    session=session,
-                    kind=kind,
-                    severity=severity,
-                    is_major=major,
-                    recorded_at=started,
-                )
+            self.events.append((session_id, rng.choice(MINOR_KINDS), "mild", False, starts))
+        before = rng.randint(3, 9)
+        self.sessions.append(
+            (
+                session_id, appointment_id, self.plan_ids[owner], patient_id, therapist_id,
+                location_id, day, starts, ends, True, self.screening_ids[owner],
+                self.consent_ids[owner] if self.consent_ids else None,
+                before, max(0, before - rng.randint(0, 4)),
+                rng.choice(("good", "good", "good", "fair")), needles, needles, major,
+                "20561" if len(chosen) >= 3 else "20560", "signed", ends, therapist_id,
+                starts, ends,
             )
-        sessions.append(session)
-    _bulk(SessionRecord, sessions)
-    _bulk(SessionSite, sites)
-    _bulk(AdverseEvent, events)
-    result.sessions += len(sessions)
-    result.session_sites += len(sites)
-    result.adverse_events += len(events)
+        )  # fmt: skip
+
+    def flush(self) -> None:
+        w = self.writers
+        w["appointments"].write(self.appointments)
+        self.result.session_sites += w["sites"].write(self.sites)
+        self.result.adverse_events += w["events"].write(self.events)
+        self.result.sessions += w["sessions"].write(self.sessions)
+        check_deferred_constraints()  # the sites' and events' foreign keys to the notes
+        self.appointments, self.sessions, self.sites, self.events = [], [], [], []

@@ -34,13 +34,15 @@ def test_seed_scale_counts_and_no_overlaps(demo):
     assert Consent.objects.filter(patient__in=scale).count() == 50
     assert TreatmentPlan.objects.filter(patient__in=scale).count() == 50  # one each
     sessions = SessionRecord.objects.filter(patient__in=scale)
+    assert sessions.count() == result.sessions == 400  # --sessions counts the notes
     assert (
         sessions.count()
         == Appointment.objects.filter(patient__in=scale, status="completed").count()
     )
     assert not sessions.exclude(status="signed").exists()
     assert AdverseEvent.objects.filter(session__in=sessions).exists()  # ~19% of sessions
-    assert Appointment.objects.filter(patient__in=scale).count() == result.appointments == 400
+    assert Appointment.objects.filter(patient__in=scale).count() == result.appointments > 400
+    assert Appointment.objects.filter(patient__in=scale, status="cancelled").exists()
     heavy = scale.get(first_name="Benchmark", last_name="Heavy")
     assert heavy.appointments.count() == HEAVY_SESSIONS
     # Search fields are filled as Patient.save() would: accents folded, digits only.
@@ -56,7 +58,7 @@ def test_seed_scale_refuses_twice_unless_reset(demo):
         call_command("seed_scale", patients=5, sessions=20)
     call_command("seed_scale", patients=6, sessions=30, reset=True, stdout=io.StringIO())
     assert Patient.objects.filter(notes=SCALE_TAG).count() == 6
-    assert Appointment.objects.filter(patient__notes=SCALE_TAG).count() == 30
+    assert SessionRecord.objects.filter(patient__notes=SCALE_TAG).count() == 30
 
 
 def test_count_overlaps_sees_a_double_booking(demo):
@@ -101,3 +103,86 @@ def test_bench_runs_one_quick_iteration(demo, tmp_path, capsys):
     )
     names = [entry["name"] for entry in json.loads(out.read_text())]
     assert "query counts differing from queries-1" in names
+
+
+def test_heavy_patient_is_the_same_at_every_size(demo):
+    """The heavy patient's screening and plan do not depend on the data size, so its pages
+    do the same work at 10% and 100% (the query counts are compared across sizes)."""
+
+    def heavy_case():
+        heavy = Patient.objects.get(notes=SCALE_TAG, first_name="Benchmark", last_name="Heavy")
+        plan = TreatmentPlan.objects.get(patient=heavy)
+        screening = ScreeningQuestionnaire.objects.get(patient=heavy)
+        return (
+            list(plan.sites.order_by("order").values_list("muscle__code", "side", "needle_gauge")),
+            plan.practitioner.username,
+            screening.anticoagulant_drug,
+            screening.diabetes,
+        )
+
+    seed_scale(patients=5, sessions=30, log=lambda _: None)
+    small = heavy_case()
+    seed_scale(patients=40, sessions=300, reset=True, log=lambda _: None)
+    assert heavy_case() == small
+    assert small[2] == "apixaban" and len(small[0]) == 3
+
+
+def test_session_notes_are_dated_on_the_local_day(demo):
+    seed_scale(patients=10, sessions=200, log=lambda _: None)
+    notes = SessionRecord.objects.filter(patient__notes=SCALE_TAG).select_related(
+        "appointment__location"
+    )
+    for note in notes:
+        assert note.session_date == note.appointment.local_starts_at.date()
+        assert note.signed_by_id == note.practitioner_id and note.signed_at is not None
+        assert (
+            note.needles_opened
+            == note.needles_disposed
+            == sum(site.needles for site in note.sites.all())
+        )
+
+
+def test_table_writer_fills_defaults_and_keeps_constraints(demo):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from bench.rows import TableWriter, reserve_ids
+    from clinic.booking.models import AppointmentType
+    from clinic.models import Location, Room, User
+
+    location = Location.objects.order_by("pk").first()
+    room = Room.objects.filter(location=location).first()
+    therapist = User.objects.get(username="manager")
+    kind = AppointmentType.objects.first()
+    patient = Patient.objects.first()
+    columns = ("id", "location_id", "patient_id", "appointment_type_id", "therapist_id",
+               "room_id", "starts_at", "ends_at", "created_by_id")  # fmt: skip
+    writer = TableWriter(Appointment, columns, now=timezone.now())
+    starts = timezone.now() + dt.timedelta(days=400)
+    first = reserve_ids(Appointment, 2)
+    row = (first, location.pk, patient.pk, kind.pk, therapist.pk, room.pk, starts,
+           starts + dt.timedelta(minutes=30), therapist.pk)  # fmt: skip
+    assert writer.write([row]) == 1
+    written = Appointment.objects.get(pk=first)
+    assert written.status == "booked" and written.notes == "" and written.series_id is None
+    assert written.created_at is not None
+    # A row the table's CHECK constraint refuses is refused (ends before it starts).
+    bad = (first + 1, *row[1:6], starts, starts - dt.timedelta(minutes=30), therapist.pk)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        writer.write([bad])
+    assert not Appointment.objects.filter(pk=first + 1).exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_bench_writes_every_session_row(demo, tmp_path, capsys, fmt):
+    from bench import export
+
+    seed_scale(patients=10, sessions=120, log=lambda _: None)
+    path = tmp_path / f"out.{fmt}"
+    assert export.main([fmt, str(path)]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["rows"] == SessionRecord.objects.count() >= 120
+    assert path.stat().st_size > 0
+    # The high-water mark of this process, in MB: more than nothing, less than the machine.
+    assert 10 < figures["peak_rss_mb"] < 24 * 1024
