@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from patients.models import (
     Condition,
@@ -181,6 +181,25 @@ def patient_list(*, query: str = "", archived: bool = False, today: dt.date) -> 
             latest_consent_signed_on=Subquery(latest_consent_on),
         )
         .order_by("last_name", "first_name", "date_of_birth", "pk")
+    )
+
+
+FEW_MATCHES = 5000
+
+
+def order_few_matches(patients: QuerySet[Patient], matches: int) -> QuerySet[Patient]:
+    """The list order for a search that matched ``matches`` patients (the paginator's count).
+
+    PostgreSQL would walk the list-order index and filter each row, expecting the matches to
+    be spread evenly through the alphabet; a name search's matches are not ("mart" starts
+    half-way through), so that walk read 50,000 rows for a page at 100,000 patients (30 ms).
+    With few matches it is cheaper to take them from the trigram index and sort them: the
+    same order, written NULLS FIRST (last_name is never null), which the index cannot give.
+    """
+    if matches > FEW_MATCHES:
+        return patients
+    return patients.order_by(
+        F("last_name").asc(nulls_first=True), "first_name", "date_of_birth", "pk"
     )
 
 

@@ -76,7 +76,10 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         query, archived = form.cleaned_data["q"], form.cleaned_data["archived"]
     today = timezone.localdate()
     patients = selectors.patient_list(query=query, archived=archived, today=today)
-    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(patients, PAGE_SIZE)
+    if query:  # the count is cached: the page then reads the same rows, ordered for speed
+        paginator.object_list = selectors.order_few_matches(patients, paginator.count)
+    page = paginator.get_page(request.GET.get("page"))
     rows = [
         (
             patient,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -62,6 +63,27 @@ def test_search_runs_the_same_fixed_number_of_queries(front_desk_client, django_
     with django_assert_num_queries(10):
         response = front_desk_client.get(LIST, {"q": "whit", "page": 2})
     assert len(response.context["rows"]) == 5
+
+
+def test_a_search_lists_its_matches_in_name_order_whichever_plan_is_used(
+    front_desk_client, monkeypatch
+):
+    """Few matches are sorted after the trigram lookup, many are read in index order: the
+    page is the same either way."""
+    from patients import selectors
+
+    for first, last in [("Ann", "Martin"), ("Bea", "Amartya"), ("Cy", "Martin"), ("Di", "Zmart")]:
+        PatientFactory(first_name=first, last_name=last)
+    PatientFactory(first_name="Ed", last_name="Other")
+    expected = ["Bea Amartya", "Ann Martin", "Cy Martin", "Di Zmart"]
+    assert names(front_desk_client.get(LIST, {"q": "mart"})) == expected
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)  # as if there were many
+    assert names(front_desk_client.get(LIST, {"q": "mart"})) == expected
+    qs = selectors.patient_list(query="", today=dt.date(2026, 6, 1))
+    assert selectors.order_few_matches(qs, selectors.FEW_MATCHES + 1) is qs
+    if connection.vendor == "postgresql":  # SQLite sorts nulls first anyway: no modifier
+        assert "NULLS FIRST" not in str(qs.query)  # the unfiltered list: index order
+        assert "NULLS FIRST" in str(selectors.order_few_matches(qs, 4).query)
 
 
 @pytest.mark.parametrize("query", ["zoe", "ZOË", "whit", "Zoe Whit", "  zoë  whitaker "])
