@@ -137,6 +137,22 @@ class SessionRecord(models.Model):
         indexes = [
             models.Index(fields=["patient", "-session_date"]),
             models.Index(fields=["status", "created_at"]),
+            # Reports: a date range of notes in (date, id) order, and their counts per
+            # therapist, location, status and CPT code from the index alone (PostgreSQL
+            # index-only scans; other databases ignore the INCLUDE columns).
+            models.Index(
+                fields=["session_date", "id"],
+                include=["practitioner", "location", "status", "cpt_code"],
+                name="session_report_idx",
+            ),
+            # The safety report's needle-count incidents: few rows, found without a scan.
+            models.Index(
+                fields=["session_date"],
+                condition=Q(needle_mismatch_flagged=True)
+                | ~Q(needles_opened=models.F("needles_disposed"))
+                | ~Q(needle_incident_note=""),
+                name="session_needle_incident_idx",
+            ),
         ]
         permissions = [
             ("sign_sessionrecord", "Can sign a DN session note"),
@@ -307,6 +323,14 @@ class AdverseEvent(_LockedWithSession):
 
     class Meta:
         ordering = ["recorded_at", "id"]
+        indexes = [
+            # The safety report counts events by kind and severity per session from the index.
+            models.Index(
+                fields=["session"],
+                include=["kind", "severity", "is_major"],
+                name="adverse_event_report_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=_in("kind", AdverseKind.choices), name="adverse_kind"),
             models.CheckConstraint(

@@ -247,6 +247,13 @@ class Appointment(models.Model):
             models.Index(fields=["therapist", "starts_at"]),
             models.Index(fields=["room", "starts_at"]),
             models.Index(fields=["status", "starts_at"]),
+            # Reports: a date range of appointments counted per therapist, location and
+            # status from the index alone (PostgreSQL index-only scans).
+            models.Index(
+                fields=["starts_at"],
+                include=["therapist", "location", "status"],
+                name="appointment_report_idx",
+            ),
         ]
         permissions = [
             ("cancel_appointment", "Can cancel appointments"),

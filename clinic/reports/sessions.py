@@ -47,7 +47,10 @@ def per_100(part: int, whole: int) -> str:
 
 
 def activity_session_tables(f: Filters) -> list[dict]:
-    """Sessions per therapist per week and the CPT code counts (two queries)."""
+    """Sessions per therapist per week and the CPT code counts (two queries).
+
+    The weekly table shows its first PAGE_ROWS rows (a year of sixty therapists is 3,000
+    rows); the caption says how many there are and how to narrow them."""
     weekly = (
         sessions_in(f)
         .annotate(week=TruncWeek("session_date"))
@@ -62,14 +65,16 @@ def activity_session_tables(f: Filters) -> list[dict]:
         .annotate(n=Count("pk"))
         .values_list("cpt_code", "n")
     )
+    weekly_rows = [
+        (r["week"].strftime("%Y-%m-%d"), r["practitioner__username"], r["n"]) for r in weekly
+    ]
     return [
         {
             "caption": "DN sessions per therapist per week (week starting Monday)",
             "columns": ("Week of", "Therapist", "Sessions"),
-            "rows": [
-                (r["week"].strftime("%Y-%m-%d"), r["practitioner__username"], r["n"])
-                for r in weekly
-            ],
+            "rows": weekly_rows[:PAGE_ROWS],
+            "total": len(weekly_rows),
+            "narrow": "choose a therapist or a shorter range to see the rest",
         },
         {
             "caption": "CPT codes of signed sessions",
@@ -382,13 +387,14 @@ class SafetyReport(Report):
             (r["kind"], r["severity"]): r["n"]
             for r in self.events(f).values("kind", "severity").annotate(n=Count("pk"))
         }
-        with_event = sessions_in(f, signed_only=True).filter(adverse_events__isnull=False)
-        minor_sessions = (
-            with_event.filter(adverse_events__is_major=False).values("pk").distinct().count()
+        # Sessions with at least one minor (major) event: one pass over the events.
+        with_event = dict(
+            self.events(f)
+            .values("is_major")
+            .annotate(n=Count("session_id", distinct=True))
+            .values_list("is_major", "n")
         )
-        major_sessions = (
-            with_event.filter(adverse_events__is_major=True).values("pk").distinct().count()
-        )
+        minor_sessions, major_sessions = with_event.get(False, 0), with_event.get(True, 0)
         severities = [s for s, _ in Severity.choices]
         table_rows, chart_ours, chart_ref, chart_labels = [], [], [], []
         for kind, label in AdverseKind.choices:
