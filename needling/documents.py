@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -249,8 +250,35 @@ def render_plan_html(plan: TreatmentPlan, screening: PlanScreening) -> str:
     return render_to_string("pdf/plan.html", pdf_context(plan, screening))
 
 
+PLAN_STYLESHEET = "templates/pdf/plan.css"
+_weasyprint = threading.local()
+
+
+def _pdf_setup():
+    """(font configuration, plan stylesheet), made once per thread and reused by every render.
+
+    WeasyPrint otherwise builds a FontConfiguration (a Fontconfig/Pango font map that loads
+    the fonts again) and parses the stylesheet for each document. Neither holds any plan
+    data: the HTML, with the footer that names the plan, is rendered afresh each time. Per
+    thread because Pango font maps are not meant to be shared between threads. Editing
+    plan.css needs a restart of the worker.
+    """
+    setup = getattr(_weasyprint, "setup", None)
+    if setup is None:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        font_config = FontConfiguration()
+        stylesheet = CSS(filename=str(settings.BASE_DIR / PLAN_STYLESHEET), font_config=font_config)
+        setup = _weasyprint.setup = (font_config, stylesheet)
+    return setup
+
+
 def render_plan_pdf(plan: TreatmentPlan, screening: PlanScreening) -> bytes:
     from weasyprint import HTML
 
     html = render_plan_html(plan, screening)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    font_config, stylesheet = _pdf_setup()
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+        stylesheets=[stylesheet], font_config=font_config
+    )

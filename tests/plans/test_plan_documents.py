@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 import time
 from unittest import mock
 
@@ -15,6 +16,7 @@ from pypdf import PdfReader
 from clinic.celery import app as celery_app
 from needling import documents, services, tasks
 from needling.models import PlanDocument
+from needling.screening_db import screen_plan
 from tests.factories import ScreeningFactory
 from tests.plans.conftest import REASON, TODAY, add
 
@@ -100,6 +102,44 @@ def test_approval_renders_the_pdf_plan(warfarin_plan, therapist, approve):
     assert "24 to 48 hours" in text and "72 hours" in text
     assert "Bruising" in text and "Tiredness" in text
     assert "up to two days after the session" in text
+
+
+def render_text(plan) -> tuple[str, PdfReader]:
+    """Render the plan now, as the job does, and return the PDF's text and its reader."""
+    plan = documents.load_plan_for_document(plan.pk)
+    reader = PdfReader(io.BytesIO(documents.render_plan_pdf(plan, screen_plan(plan))))
+    return flat("\n".join(page.extract_text() for page in reader.pages)), reader
+
+
+def test_each_render_reflects_the_current_data_with_the_shared_fonts_and_stylesheet(
+    plan, therapist, patient, location, approve
+):
+    add(plan, therapist, "deltoid", "right")
+    approve(plan, therapist)
+    setup = documents._pdf_setup()
+    before, reader = render_text(plan)
+    assert "Zoë Whitaker" in before and location.phone in before
+    # The stylesheet parsed once still applies: US Letter pages, the footer with page numbers.
+    assert [float(v) for v in reader.pages[0].mediabox[2:]] == [612, 792]
+    assert f"page 1 of {len(reader.pages)}" in before
+
+    patient.first_name = "Zoey"
+    patient.save(update_fields=["first_name"])
+    old_phone, location.phone = location.phone, "(555) 555-0199"
+    location.save(update_fields=["phone"])
+    after, _ = render_text(plan)
+    assert documents._pdf_setup() is setup  # the same fonts and stylesheet were reused
+    assert "Zoey Whitaker" in after and "Zoë Whitaker" not in after
+    assert "(555) 555-0199" in after and old_phone not in after
+
+
+def test_each_thread_gets_its_own_fonts_and_stylesheet():
+    here = documents._pdf_setup()
+    other = []
+    thread = threading.Thread(target=lambda: other.append(documents._pdf_setup()))
+    thread.start()
+    thread.join()
+    assert other[0] is not here and other[0][0] is not here[0]
 
 
 def test_without_a_lung_risk_site_the_aftercare_has_no_lung_warning(plan, therapist, approve):
