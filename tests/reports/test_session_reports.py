@@ -226,3 +226,28 @@ def test_session_report_pages_and_exports(frozen, manager_client, therapist, loc
             reverse("reports:export", kwargs={"slug": slug, "format": fmt}), params
         )
         assert response.status_code == 200, fmt
+
+
+def test_the_weekly_sessions_table_shows_its_first_rows_and_says_how_many(
+    frozen, therapist, location, monkeypatch, manager_client
+):
+    from django.urls import reverse
+
+    from clinic.reports import sessions as session_reports
+
+    plan = plan_for(therapist, PatientFactory(), location)
+    session(plan, 1)
+    session(plan, 9)
+    session(plan, 16)
+    monkeypatch.setattr(session_reports, "PAGE_ROWS", 2)
+    weekly = get_report("activity").page(JUNE)["extra_tables"][0]
+    assert weekly["rows"] == [
+        ("2026-06-01", therapist.username, 1),
+        ("2026-06-08", therapist.username, 1),
+    ]
+    assert weekly["total"] == 3
+    response = manager_client.get(
+        reverse("reports:report", kwargs={"slug": "activity"}),
+        {"start": "2026-06-01", "end": "2026-06-30"},
+    )
+    assert "The first 2 of 3 rows: choose a therapist or a shorter range" in response.text
