@@ -517,7 +517,9 @@ class AccessReport(Report):
         return qs
 
     def rows(self, f: Filters, *, limit: int | None = None) -> Iterator[tuple]:
-        """Page and PDF accesses, then session note reads (each newest first)."""
+        """Page and PDF accesses, then session note reads (each newest first). With a
+        ``limit``, up to that many of each (two queries whatever the data): the page keeps the
+        first ``limit`` of them all."""
         tz = timezone.get_current_timezone()
         labels = dict(PatientAccessLog.Action.choices)
         pages = (
@@ -531,9 +533,7 @@ class AccessReport(Report):
                 "action",
             )
         )
-        shown = 0
         for at, who, last, first, action in _stream(pages, limit):
-            shown += 1
             yield (
                 at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
                 who,
@@ -551,9 +551,7 @@ class AccessReport(Report):
                 "session__session_date",
             )
         )
-        if limit is not None and shown >= limit:
-            return
-        for at, who, last, first, day in _stream(notes, None if limit is None else limit - shown):
+        for at, who, last, first, day in _stream(notes, limit):
             yield (
                 at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
                 who,
@@ -611,7 +609,7 @@ class AccessReport(Report):
             else None,
             "table": {
                 "columns": self.columns,
-                "rows": list(self.rows(f, limit=PAGE_ROWS)),
+                "rows": list(self.rows(f, limit=PAGE_ROWS))[:PAGE_ROWS],
                 "caption": "Accesses, newest first (pages and PDFs, then session notes)",
                 "total": total,
             },
