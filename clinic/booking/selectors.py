@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from clinic.booking.schedule import Schedule, Window
 from clinic.booking.times import day_bounds, minutes_of
 from clinic.models import Location, Room, User
 from clinic.roles import Role
+from patients.models import Patient
 
 PX_PER_MINUTE = 1.6
 MIN_BLOCK_PX = 22
@@ -181,10 +182,13 @@ def _minute_in_day(moment: dt.datetime, zone, day: dt.date) -> int:
 
 
 # The day view's appointments: only the columns the blocks and the cancelled list print (an
-# appointment row has 8 timestamps, a patient ~20 columns, a user ~12; parsing them was a
-# fifth of the page). A field left out here and read later costs a query per appointment:
-# the calendar tests count the queries.
-DAY_JOINS = ("patient", "appointment_type", "therapist", "room")
+# appointment row has 8 timestamps, a user ~12 columns; parsing them was a fifth of the
+# page). A field left out here and read later costs a query per appointment: the calendar
+# tests count the queries. Types, therapists and rooms are small tables and joined; the
+# patients are read by primary key in a second query (prefetch): PostgreSQL misjudges how
+# many appointments overlap a day (two range conditions on two columns) and, joining, would
+# hash the whole patient table on every calendar view.
+DAY_JOINS = ("appointment_type", "therapist", "room")
 DAY_FIELDS = (
     "location",
     "patient",
@@ -195,8 +199,6 @@ DAY_FIELDS = (
     "ends_at",
     "status",
     "cancel_reason",
-    "patient__first_name",
-    "patient__last_name",
     "appointment_type__name",
     "appointment_type__colour",
     "therapist__username",
@@ -204,6 +206,7 @@ DAY_FIELDS = (
     "therapist__last_name",
     "room__name",
 )
+DAY_PATIENTS = Prefetch("patient", queryset=Patient.objects.only("first_name", "last_name"))
 
 
 def _url_maker(name: str):
@@ -224,6 +227,7 @@ def day_calendar(
         .filter(location=location, starts_at__lt=end, ends_at__gt=start)
         .select_related(*DAY_JOINS)
         .only(*DAY_FIELDS)
+        .prefetch_related(DAY_PATIENTS)
         .order_by("starts_at", "pk")
     )
     for row in rows:  # the location is the one asked for: not joined ~80 times over

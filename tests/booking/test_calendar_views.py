@@ -108,12 +108,12 @@ def test_the_day_view_runs_a_fixed_number_of_queries(
     django_assert_num_queries,
 ):
     # 1 session, 2 user, 3-4 the user's permissions (own and via groups), 5 the user's
-    # locations (the one shown and the switcher's), 6 appointments of the day with patient,
-    # type, therapist and room joined, 7 the therapist columns, 8-10 opening hours, working
-    # hours and absences, 11 the user's groups (nav role badge), 12-14 the session save
-    # (savepoint, update, release).
+    # locations (the one shown and the switcher's), 6 appointments of the day with type,
+    # therapist and room joined, 7 their patients (by primary key), 8 the therapist columns,
+    # 9-11 opening hours, working hours and absences, 12 the user's groups (nav role badge),
+    # 13-15 the session save (savepoint, update, release).
     fill_day(open_location, [therapist], [room], 2, dn_follow_up)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = front_desk_client.get(day_url(open_location))
     assert response.content.decode().count('class="cal-appt ') == 2
 
@@ -121,7 +121,7 @@ def test_the_day_view_runs_a_fixed_number_of_queries(
     # Cancelled and no-show ones go to the list under the grid (no query per row either).
     Appointment.objects.filter(pk=more[0].pk).update(status="cancelled", cancel_reason="Ill")
     Appointment.objects.filter(pk=more[1].pk).update(status="no_show")
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = front_desk_client.get(day_url(open_location))
     assert response.content.decode().count('class="cal-appt ') == 18
     assert "<strong>Cancelled</strong> (Ill)" in response.content.decode()
@@ -139,7 +139,7 @@ def test_the_room_view_runs_the_same_number_of_queries(
 ):
     # As the therapist view, with the room columns instead of the therapists.
     fill_day(open_location, [therapist, second_therapist], [room, room2], 10, dn_follow_up)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = front_desk_client.get(day_url(open_location, by="room"))
     assert response.content.decode().count('class="cal-appt ') == 20
 
