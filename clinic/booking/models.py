@@ -81,9 +81,14 @@ class AppointmentType(models.Model):
     @property
     def text_colour(self) -> str:
         """Black or white, whichever reads better on the type's colour."""
-        red, green, blue = (int(self.colour[i : i + 2], 16) for i in (1, 3, 5))
-        luminance = 0.299 * red + 0.587 * green + 0.114 * blue
-        return "#000000" if luminance > 150 else "#ffffff"
+        return text_colour_on(self.colour)
+
+
+def text_colour_on(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` ("#rrggbb")."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.299 * red + 0.587 * green + 0.114 * blue
+    return "#000000" if luminance > 150 else "#ffffff"
 
 
 class OpeningHours(models.Model):

@@ -11,11 +11,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.booking.models import Appointment, AppointmentType
+from clinic.booking.models import Appointment, AppointmentType, text_colour_on
 from clinic.booking.schedule import Schedule, Window
 from clinic.booking.times import day_bounds, minutes_of
 from clinic.models import Location, Room, User
@@ -100,8 +100,33 @@ def patient_matches(query: str, *, limit: int = 15) -> list:
 
 
 @dataclass
+class DayAppointment:
+    """An appointment as the day view prints it, read with one values query: model rows for
+    ~80 appointments and their joins cost more to build than the whole grid to print."""
+
+    pk: int
+    status: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    therapist_id: int
+    room_id: int
+    patient_id: object
+    cancel_reason: str
+    kind: str  # the appointment type's name
+    colour: str
+    room: str
+    therapist: str
+    patient: str = ""
+    url: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return Appointment.Status(self.status).label
+
+
+@dataclass
 class Block:
-    appointment: Appointment
+    appointment: DayAppointment
     top: float
     height: float
     starts: dt.datetime
@@ -144,17 +169,17 @@ class DayCalendar:
     columns: list[Column]
     hours: list[tuple[str, float]]
     height: float
-    history: list[Appointment]
+    history: list[DayAppointment]
     active_count: int
     opening: Window | None
 
 
-def _active(appointment: Appointment) -> bool:
+def _active(appointment) -> bool:
     return appointment.status in Appointment.ACTIVE_STATUSES
 
 
 def _range_minutes(
-    day_rows: list[Appointment], zone, day: dt.date, windows: list[Window]
+    day_rows: list[DayAppointment], zone, day: dt.date, windows: list[Window]
 ) -> tuple[int, int]:
     starts, ends = [], []
     for window in windows:
@@ -181,32 +206,54 @@ def _minute_in_day(moment: dt.datetime, zone, day: dt.date) -> int:
     return minutes_of(local.time())
 
 
-# The day view's appointments: only the columns the blocks and the cancelled list print (an
-# appointment row has 8 timestamps, a user ~12 columns; parsing them was a fifth of the
-# page). A field left out here and read later costs a query per appointment: the calendar
-# tests count the queries. Types, therapists and rooms are small tables and joined; the
-# patients are read by primary key in a second query (prefetch): PostgreSQL misjudges how
-# many appointments overlap a day (two range conditions on two columns) and, joining, would
-# hash the whole patient table on every calendar view.
-DAY_JOINS = ("appointment_type", "therapist", "room")
-DAY_FIELDS = (
-    "location",
-    "patient",
-    "appointment_type",
-    "therapist",
-    "room",
-    "starts_at",
-    "ends_at",
-    "status",
-    "cancel_reason",
-    "appointment_type__name",
-    "appointment_type__colour",
-    "therapist__username",
-    "therapist__first_name",
-    "therapist__last_name",
-    "room__name",
-)
-DAY_PATIENTS = Prefetch("patient", queryset=Patient.objects.only("first_name", "last_name"))
+def _day_appointments(user: User, location: Location, start, end) -> list[DayAppointment]:
+    """The appointments overlapping [start, end) at the location that the user may see: one
+    values query with the type, room and therapist joined (small tables), then the patients'
+    names by primary key. Not joined: PostgreSQL misjudges how many appointments overlap a
+    day (two range conditions on two columns) and, joining, hashed the whole patient table."""
+    rows = (
+        visible_appointments(user)
+        .filter(location=location, starts_at__lt=end, ends_at__gt=start)
+        .order_by("starts_at", "pk")
+        .values_list(
+            "pk",
+            "status",
+            "starts_at",
+            "ends_at",
+            "therapist_id",
+            "room_id",
+            "patient_id",
+            "cancel_reason",
+            "appointment_type__name",
+            "appointment_type__colour",
+            "room__name",
+            "therapist__username",
+            "therapist__first_name",
+            "therapist__last_name",
+        )
+    )
+    therapists: dict[int, str] = {}
+    appointments = []
+    for *fields, username, first_name, last_name in rows:
+        appointment = DayAppointment(*fields, therapist="")
+        if appointment.therapist_id not in therapists:  # User.__str__, once per therapist
+            therapists[appointment.therapist_id] = str(
+                User(username=username, first_name=first_name, last_name=last_name)
+            )
+        appointment.therapist = therapists[appointment.therapist_id]
+        appointments.append(appointment)
+    if appointments:
+        names = {
+            patient.pk: str(patient)
+            for patient in Patient.objects.filter(pk__in={a.patient_id for a in appointments}).only(
+                "first_name", "last_name"
+            )
+        }
+        url = _url_maker("booking:appointment_detail")
+        for appointment in appointments:
+            appointment.patient = names[appointment.patient_id]
+            appointment.url = url(appointment.pk)
+    return appointments
 
 
 def _url_maker(name: str):
@@ -222,16 +269,7 @@ def day_calendar(
 ) -> DayCalendar:
     zone = location.zone
     start, end = day_bounds(day, zone)
-    rows = list(
-        visible_appointments(user)
-        .filter(location=location, starts_at__lt=end, ends_at__gt=start)
-        .select_related(*DAY_JOINS)
-        .only(*DAY_FIELDS)
-        .prefetch_related(DAY_PATIENTS)
-        .order_by("starts_at", "pk")
-    )
-    for row in rows:  # the location is the one asked for: not joined ~80 times over
-        Appointment.location.field.set_cached_value(row, location)
+    rows = _day_appointments(user, location, start, end)
     active = [row for row in rows if _active(row)]
     own_only = not sees_whole_location(user)
 
@@ -274,7 +312,6 @@ def day_calendar(
         last = min(minutes_of(window.ends), high)
         return (top_of(first), round((last - first) * PX_PER_MINUTE, 1), label)
 
-    appointment_url = _url_maker("booking:appointment_detail")
     book_url = reverse("booking:book", args=[location.pk])
     columns: list[Column] = []
     for resource in resources:
@@ -313,16 +350,15 @@ def day_calendar(
                 starts=row.starts_at.astimezone(zone),
                 ends=row.ends_at.astimezone(zone),
             )
-            kind = row.appointment_type
-            who = str(row.therapist) if by == "room" else row.room.name
-            block.url = appointment_url(row.pk)
+            who = row.therapist if by == "room" else row.room
+            block.url = row.url
             block.style = (
                 f"top: {block.top}px; height: {block.height}px; "
-                f"--appt-colour: {kind.colour}; --appt-text: {kind.text_colour};"
+                f"--appt-colour: {row.colour}; --appt-text: {text_colour_on(row.colour)};"
             )
             block.time_label = f"{block.starts:%H:%M}–{block.ends:%H:%M}"
-            block.patient_name = str(row.patient)
-            block.meta = f"{kind.name} · {who} · {row.get_status_display()}"
+            block.patient_name = row.patient
+            block.meta = f"{row.kind} · {who} · {row.status_label}"
             column.blocks.append(block)
         if can_book:
             busy = [
