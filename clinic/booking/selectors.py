@@ -1,8 +1,8 @@
 """Reads for booking pages: who may see what, and the calendar laid out for the templates.
 
 The day view costs a fixed number of queries however many appointments it shows:
-appointments (1), columns (1: therapists or rooms), opening hours, working hours and
-absences (3). Everything else is arithmetic.
+appointments (1), their patients' names (1, none on an empty day), columns (1: therapists
+or rooms), opening hours, working hours and absences (3). Everything else is arithmetic.
 """
 
 from __future__ import annotations
