@@ -96,16 +96,9 @@ class User(AbstractUser):
         A certification counts from its certified_on date through its valid_until date. The
         screening engine receives this value and decides; None means "not certified".
         """
-        latest = (
-            self.dn_certifications.filter(certified_on__lte=on, valid_until__gte=on)
-            .order_by("-valid_until")
-            .values_list("valid_until", flat=True)
-            .first()
-        )
-        if latest is not None:
-            return latest
-        # No certification in force: report the last one that had expired (so the engine can
-        # say "expired on ..."), or None when there never was one.
+        # One query either way. The latest expiry among the certifications begun by `on` is
+        # the one in force when any is (it is on or after `on`, every lapsed one is before),
+        # else the last one that had expired (so the engine can say "expired on ...").
         return (
             self.dn_certifications.filter(certified_on__lte=on)
             .order_by("-valid_until")

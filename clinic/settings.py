@@ -209,6 +209,9 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# crispy adds the widget's class name as a CSS class: clinic.forms.FastSelect renders as a
+# Django Select does, so it gets Select's class too.
+CRISPY_CLASS_CONVERTERS = {"fastselect": "select"}
 
 # --- Redis, cache and Celery ----------------------------------------------------------------
 

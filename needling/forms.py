@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from clinic.forms import DateInput
+from clinic.forms import DateInput, FastSelect
 from clinic.models import Location
 from needling.knowledge.rules import RELATIVE, RELATIVE_RULE_CODES
 from needling.models import (
@@ -78,7 +78,14 @@ class PlanForm(forms.ModelForm):
             "complementary",
             "goals",
         ]
-        widgets = {"planned_date": DateInput(), "goals": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "condition": FastSelect,
+            "practitioner": FastSelect,
+            "location": FastSelect,
+            "frequency": FastSelect,
+            "planned_date": DateInput(),
+            "goals": forms.Textarea(attrs={"rows": 3}),
+        }
         labels = {"practitioner": "Treating practitioner", "location": "Location (optional)"}
 
     def __init__(self, *args, patient, **kwargs):
@@ -109,13 +116,20 @@ class SiteForm(forms.Form):
     """One planned site. Frequency and time are needed only for electrical stimulation."""
 
     muscle = forms.ModelChoiceField(
-        queryset=Muscle.objects.none(), to_field_name="code", empty_label="Choose a muscle"
+        queryset=Muscle.objects.none(),
+        to_field_name="code",
+        empty_label="Choose a muscle",
+        widget=FastSelect,
     )
-    side = forms.ChoiceField(choices=SiteSide.choices)
-    technique = forms.ChoiceField(choices=Technique.choices, initial=Technique.STATIC)
-    needle_gauge = forms.ChoiceField(label="Needle diameter", choices=NEEDLE_GAUGES, initial="0.25")
+    side = forms.ChoiceField(choices=SiteSide.choices, widget=FastSelect)
+    technique = forms.ChoiceField(
+        choices=Technique.choices, initial=Technique.STATIC, widget=FastSelect
+    )
+    needle_gauge = forms.ChoiceField(
+        label="Needle diameter", choices=NEEDLE_GAUGES, initial="0.25", widget=FastSelect
+    )
     needle_length_mm = forms.TypedChoiceField(
-        label="Needle length", choices=NEEDLE_LENGTHS, coerce=int, initial=30
+        label="Needle length", choices=NEEDLE_LENGTHS, coerce=int, initial=30, widget=FastSelect
     )
     estim_hz = forms.IntegerField(
         label="Stimulation frequency (Hz)",

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import requires
+from clinic.forms import load_model_choices
 from clinic.views import apply_errors
 from needling import selectors, services
 from needling.documents import plan_document_retry
@@ -245,7 +246,8 @@ def plan_new(request: HttpRequest, patient_pk) -> HttpResponse:
         else:
             messages.success(request, "Draft plan created. Add the sites to screen it.")
             return redirect(plan)
-    has_conditions = form.fields["condition"].queryset.exists()
+    load_model_choices(form)
+    has_conditions = any(value for value, _label in form.fields["condition"].choices)
     return render(
         request,
         "needling/plan_form.html",
@@ -269,14 +271,16 @@ def plan_detail(request: HttpRequest, pk) -> HttpResponse:
 @never_cache
 def plan_workspace(request: HttpRequest, pk) -> HttpResponse:
     """The workspace partial alone (htmx refresh of the screening panel)."""
-    plan = _plan(pk)
+    plan = get_object_or_404(selectors.plan_workspace(), pk=pk)
     return render(request, "needling/_plan_workspace.html", _workspace_context(request, plan))
 
 
 @requires(CHANGE_PLAN, PRACTISE)
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: HttpRequest, pk) -> HttpResponse:
-    plan = _plan(pk)
+    # The header form needs the plan's own columns and its patient, not the sites, overrides
+    # and seven other joins of the plan page (plan_update locks and re-reads the plan).
+    plan = get_object_or_404(TreatmentPlan.objects.select_related("patient"), pk=pk)
     if plan.status != PlanStatus.DRAFT:
         messages.error(request, "An approved plan is locked: make a new version to change it.")
         return redirect(plan)
@@ -292,7 +296,12 @@ def plan_edit(request: HttpRequest, pk) -> HttpResponse:
     return render(
         request,
         "needling/plan_form.html",
-        {"form": form, "patient": plan.patient, "has_conditions": True, "plan": plan},
+        {
+            "form": load_model_choices(form),
+            "patient": plan.patient,
+            "has_conditions": True,
+            "plan": plan,
+        },
         status=400 if request.method == "POST" else 200,
     )
 

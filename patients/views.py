@@ -133,7 +133,7 @@ def patient_findings_for(patient: Patient, *, on) -> list:
 @never_cache
 def patient_detail(request: HttpRequest, pk) -> HttpResponse:
     clinical = request.user.has_perm(CLINICAL)
-    patient = get_object_or_404(selectors.patient_record(clinical=clinical), pk=pk)
+    patient = selectors.patient_page_record(pk, clinical=clinical)
     services.access_record(patient=patient, user=request.user)
     today = timezone.localdate()
     questionnaires = list(patient.questionnaires.all())

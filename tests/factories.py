@@ -120,3 +120,30 @@ class ConditionFactory(factory.django.DjangoModelFactory):
     description = "Cervicalgia"
     course = "chronic"
     recorded_by = factory.SubFactory(UserFactory)
+
+
+def add_findings(questionnaire, n: int = 3) -> None:
+    """n rows in each of the six lists, surgeries on dates out of id order (one tie)."""
+    from patients import models
+
+    sides = ("left", "right", "bilateral")
+    for i in range(n):
+        side = sides[i % 3]
+        models.ImplantedDevice.objects.create(
+            questionnaire=questionnaire, kind=("pump", "other")[i % 2], region="chest", side=side
+        )
+        models.Infection.objects.create(
+            questionnaire=questionnaire, region="forearm", side=side, description=f"<b>{i}</b>"
+        )
+        models.Tumor.objects.create(questionnaire=questionnaire, region="thigh", side=side)
+        models.Lymphedema.objects.create(
+            questionnaire=questionnaire, limb="lower", side=sides[i % 2]
+        )
+        models.Surgery.objects.create(
+            questionnaire=questionnaire,
+            on=dt.date(2025, 1 + i % 2, 10),
+            region="hip",
+            side=side,
+            joint_replacement=i % 2 == 0,
+        )
+        models.Varicosity.objects.create(questionnaire=questionnaire, region="leg", side=side)

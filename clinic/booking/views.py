@@ -9,7 +9,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +40,16 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _location(request: HttpRequest, pk: int) -> Location:
     return get_object_or_404(selectors.calendar_locations(request.user), pk=pk)
+
+
+def _calendar_location(request: HttpRequest, pk: int) -> tuple[Location, list[Location]]:
+    """The location asked for (404 unless the user may open its calendar) and the ones the
+    location switcher lists: one query for both."""
+    locations = list(selectors.calendar_locations(request.user))
+    for location in locations:
+        if location.pk == pk:
+            return location, locations
+    raise Http404("No Location matches the given query.")
 
 
 def _day_param(request: HttpRequest, location: Location) -> dt.date:
@@ -101,7 +111,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 @requires("clinic.view_appointment")
 @require_GET
 def calendar_day(request: HttpRequest, pk: int) -> HttpResponse:
-    location = _location(request, pk)
+    location, locations = _calendar_location(request, pk)
     request.session["calendar_location"] = location.pk
     day = _day_param(request, location)
     by = _by_param(request)
@@ -112,7 +122,7 @@ def calendar_day(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "cal": cal,
         "location": location,
-        "locations": selectors.calendar_locations(request.user),
+        "locations": locations,
         "today": local_today(location.zone),
         "previous": day - dt.timedelta(days=1),
         "next": day + dt.timedelta(days=1),
@@ -129,7 +139,7 @@ def calendar_day(request: HttpRequest, pk: int) -> HttpResponse:
 @requires("clinic.view_appointment")
 @require_GET
 def calendar_week(request: HttpRequest, pk: int) -> HttpResponse:
-    location = _location(request, pk)
+    location, locations = _calendar_location(request, pk)
     request.session["calendar_location"] = location.pk
     monday = week_start(_day_param(request, location))
     by = _by_param(request)
@@ -137,7 +147,7 @@ def calendar_week(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "cal": cal,
         "location": location,
-        "locations": selectors.calendar_locations(request.user),
+        "locations": locations,
         "today": local_today(location.zone),
         "previous": monday - dt.timedelta(days=7),
         "next": monday + dt.timedelta(days=7),

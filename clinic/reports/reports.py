@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections import defaultdict
 from collections.abc import Iterator
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Value, Window
 from django.db.models.functions import Concat, TruncDate
 from django.utils import timezone
 
@@ -144,8 +143,12 @@ class ActivityReport(Report):
         }
 
 
-def _first_rows(rows: Iterator[tuple], limit: int = PAGE_ROWS) -> list[tuple]:
-    return list(itertools.islice(rows, limit))
+def _stream(qs, limit: int | None):
+    """Every row, streamed in chunks (exports); or, for a page, the first ``limit`` rows in one
+    plain query. A page must not read the whole range: on PostgreSQL ``.iterator()`` is a
+    server-side cursor WITH HOLD, which materialises the entire result when autocommit ends
+    the transaction, so the page would cost in proportion to the data."""
+    return qs.iterator(chunk_size=CHUNK) if limit is None else qs[:limit]
 
 
 @register
@@ -165,7 +168,7 @@ class OverridesReport(Report):
             qs = qs.filter(recorded_by_id=f.therapist_id)
         return qs
 
-    def rows(self, f: Filters) -> Iterator[tuple]:
+    def rows(self, f: Filters, *, limit: int | None = None) -> Iterator[tuple]:
         tz = timezone.get_current_timezone()
         qs = (
             self.queryset(f)
@@ -180,7 +183,7 @@ class OverridesReport(Report):
                 "plan_id",
             )
         )
-        for at, who, last, first, rule, reason, plan in qs.iterator(chunk_size=CHUNK):
+        for at, who, last, first, rule, reason, plan in _stream(qs, limit):
             yield (
                 at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                 who,
@@ -211,7 +214,7 @@ class OverridesReport(Report):
             else None,
             "table": {
                 "columns": self.columns,
-                "rows": _first_rows(self.rows(f)),
+                "rows": list(self.rows(f, limit=PAGE_ROWS)),
                 "caption": "Overrides, newest first",
                 "total": total,
             },
@@ -304,47 +307,71 @@ class ComplianceReport(Report):
             "practitioner__username", "patient__last_name", "patient__first_name", "session_date"
         )
 
-    def rows(self, f: Filters) -> Iterator[tuple]:
-        today = timezone.localdate()
-        for who, last, first, day in self._unsigned(f).iterator(chunk_size=CHUNK):
-            yield ("Note unsigned after 24 hours", who, f"{last}, {first}", day)
-        for last, first, signed in self._consents(f, today).iterator(chunk_size=CHUNK):
-            expires = signed + dt.timedelta(days=CONSENT_VALID_DAYS)
-            yield ("Consent expiring", f"{last}, {first}", f"signed {signed:%Y-%m-%d}", expires)
-        for who, course, until in self._certifications(f, today).iterator(chunk_size=CHUNK):
-            yield ("DN certification expiring", who, course, until)
-        for who, state, number, until in self._licences(f, today).iterator(chunk_size=CHUNK):
-            yield ("Licence expiring", who, f"{state} {number}", until)
-        for who, last, first, at in self._lapsed(f, today).iterator(chunk_size=CHUNK):
-            yield (
+    def _parts(self, f: Filters, today: dt.date) -> list[tuple[str, object, object]]:
+        """(label, values_list queryset, row -> (who, detail, date)) for each kind, in order."""
+        return [
+            (
+                "Note unsigned after 24 hours",
+                self._unsigned(f),
+                lambda who, last, first, day: (who, f"{last}, {first}", day),
+            ),
+            (
+                "Consent expiring",
+                self._consents(f, today),
+                lambda last, first, signed: (
+                    f"{last}, {first}",
+                    f"signed {signed:%Y-%m-%d}",
+                    signed + dt.timedelta(days=CONSENT_VALID_DAYS),
+                ),
+            ),
+            (
+                "DN certification expiring",
+                self._certifications(f, today),
+                lambda who, course, until: (who, course, until),
+            ),
+            (
+                "Licence expiring",
+                self._licences(f, today),
+                lambda who, state, number, until: (who, f"{state} {number}", until),
+            ),
+            (
                 "Plan approved, certification since lapsed",
-                who,
-                f"{last}, {first}",
-                timezone.localdate(at),
-            )
+                self._lapsed(f, today),
+                lambda who, last, first, at: (who, f"{last}, {first}", timezone.localdate(at)),
+            ),
+        ]
+
+    def rows(self, f: Filters) -> Iterator[tuple]:
+        for label, qs, row in self._parts(f, timezone.localdate()):
+            for values in qs.iterator(chunk_size=CHUNK):
+                yield (label, *row(*values))
 
     def count(self, f: Filters) -> int:
-        today = timezone.localdate()
-        return sum(
-            qs.count()
-            for qs in (
-                self._unsigned(f),
-                self._consents(f, today),
-                self._certifications(f, today),
-                self._licences(f, today),
-                self._lapsed(f, today),
-            )
-        )
+        return sum(qs.count() for _label, qs, _row in self._parts(f, timezone.localdate()))
 
     def page(self, f: Filters) -> dict:
-        rows = list(self.rows(f))  # five queries
-        kinds: dict[str, int] = {}
-        for row in rows:
-            kinds[row[0]] = kinds.get(row[0], 0) + 1
+        """Five queries whatever the data: each kind's first rows (up to PAGE_ROWS in all)
+        with its exact count alongside (a window count: one query per kind)."""
+        rows: list[tuple] = []
+        kinds: list[tuple[str, int]] = []
+        for label, qs, row in self._parts(f, timezone.localdate()):
+            room = PAGE_ROWS - len(rows)
+            # At least one row even when the table is full: it carries the kind's count.
+            found = list(qs.annotate(total_of_kind=Window(Count("pk")))[: max(room, 1)])
+            if not found:
+                continue
+            kinds.append((label, found[0][-1]))
+            rows += [(label, *row(*values[:-1])) for values in found[:room]]
+        total = sum(n for _label, n in kinds)
         return {
-            "summary": list(kinds.items()) or [("Items needing attention", 0)],
+            "summary": kinds or [("Items needing attention", 0)],
             "chart": None,
-            "table": {"columns": self.columns, "rows": rows, "caption": "Items needing attention"},
+            "table": {
+                "columns": self.columns,
+                "rows": rows,
+                "caption": "Items needing attention",
+                "total": total,
+            },
         }
 
 
@@ -386,6 +413,14 @@ def _patient_object_pks(patient_id) -> list[str]:
 ACTIONS = {value: str(label) for value, label in LogEntry.Action.choices}
 
 
+def _model_name(content_type_id: int) -> str:
+    """The model name of a content type, from Django's per-process content type cache."""
+    try:
+        return ContentType.objects.get_for_id(content_type_id).model
+    except ContentType.DoesNotExist:
+        return ""
+
+
 @register
 class ChangesReport(Report):
     slug = "changes"
@@ -403,9 +438,8 @@ class ChangesReport(Report):
             qs = qs.filter(object_pk__in=_patient_object_pks(f.patient_id))
         return qs
 
-    def rows(self, f: Filters) -> Iterator[tuple]:
+    def rows(self, f: Filters, *, limit: int | None = None) -> Iterator[tuple]:
         tz = timezone.get_current_timezone()
-        models = {ct.pk: ct.model for ct in ContentType.objects.all()}
         qs = (
             self.queryset(f)
             .order_by("-timestamp", "-pk")
@@ -419,7 +453,7 @@ class ChangesReport(Report):
                 "changes",
             )
         )
-        for at, who, action, ct, obj, text, changes in qs.iterator(chunk_size=CHUNK):
+        for at, who, action, ct, obj, text, changes in _stream(qs, limit):
             detail = text or (
                 "; ".join(
                     f"{k}: {v[0]} → {v[1]}"
@@ -431,7 +465,7 @@ class ChangesReport(Report):
                 at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
                 who or "system",
                 ACTIONS.get(action, action),
-                models.get(ct, ""),
+                _model_name(ct),
                 obj,
                 detail,
             )
@@ -446,7 +480,7 @@ class ChangesReport(Report):
             "chart": None,
             "table": {
                 "columns": self.columns,
-                "rows": _first_rows(self.rows(f)),
+                "rows": list(self.rows(f, limit=PAGE_ROWS)),
                 "caption": "Changes, newest first",
                 "total": total,
             },
@@ -482,8 +516,10 @@ class AccessReport(Report):
             qs = qs.filter(session__patient_id=f.patient_id)
         return qs
 
-    def rows(self, f: Filters) -> Iterator[tuple]:
-        """Page and PDF accesses, then session note reads (each newest first)."""
+    def rows(self, f: Filters, *, limit: int | None = None) -> Iterator[tuple]:
+        """Page and PDF accesses, then session note reads (each newest first). With a
+        ``limit``, up to that many of each (two queries whatever the data): the page keeps the
+        first ``limit`` of them all."""
         tz = timezone.get_current_timezone()
         labels = dict(PatientAccessLog.Action.choices)
         pages = (
@@ -497,7 +533,7 @@ class AccessReport(Report):
                 "action",
             )
         )
-        for at, who, last, first, action in pages.iterator(chunk_size=CHUNK):
+        for at, who, last, first, action in _stream(pages, limit):
             yield (
                 at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
                 who,
@@ -515,7 +551,7 @@ class AccessReport(Report):
                 "session__session_date",
             )
         )
-        for at, who, last, first, day in notes.iterator(chunk_size=CHUNK):
+        for at, who, last, first, day in _stream(notes, limit):
             yield (
                 at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
                 who,
@@ -573,7 +609,7 @@ class AccessReport(Report):
             else None,
             "table": {
                 "columns": self.columns,
-                "rows": _first_rows(self.rows(f)),
+                "rows": list(self.rows(f, limit=PAGE_ROWS))[:PAGE_ROWS],
                 "caption": "Accesses, newest first (pages and PDFs, then session notes)",
                 "total": total,
             },

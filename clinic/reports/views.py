@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.access import requires
+from clinic.forms import load_model_choices
 from clinic.reports import exports, services
 from clinic.reports.base import Report, all_reports, get_report
 from clinic.reports.filters import bind
@@ -50,6 +51,7 @@ def report_index(request: HttpRequest) -> HttpResponse:
 def report_detail(request: HttpRequest, slug: str) -> HttpResponse:
     report = _report(request, slug)
     form, filters = bind(request.GET, audit=report.audit)
+    load_model_choices(form)
     context = {"report": report, "form": form, "filters": filters, "formats": _formats(report)}
     if filters is not None:
         context["page"] = report.page(filters)

@@ -107,20 +107,24 @@ def test_the_day_view_runs_a_fixed_number_of_queries(
     dn_follow_up,
     django_assert_num_queries,
 ):
-    # 1 session, 2 user, 3-4 the user's permissions (own and via groups), 5 the location
-    # (scoped to the user's locations), 6 appointments of the day with patient, type,
-    # therapist and room joined, 7 the therapist columns, 8-10 opening hours, working hours
-    # and absences, 11 the user's groups (nav role badge), 12 the locations for the switcher,
+    # 1 session, 2 user, 3-4 the user's permissions (own and via groups), 5 the user's
+    # locations (the one shown and the switcher's), 6 appointments of the day with type,
+    # therapist and room joined, 7 their patients (by primary key), 8 the therapist columns,
+    # 9-11 opening hours, working hours and absences, 12 the user's groups (nav role badge),
     # 13-15 the session save (savepoint, update, release).
     fill_day(open_location, [therapist], [room], 2, dn_follow_up)
     with django_assert_num_queries(15):
         response = front_desk_client.get(day_url(open_location))
     assert response.content.decode().count('class="cal-appt ') == 2
 
-    fill_day(open_location, [second_therapist], [room2], 18, dn_follow_up)
+    more = fill_day(open_location, [second_therapist], [room2], 18, dn_follow_up)
+    # Cancelled and no-show ones go to the list under the grid (no query per row either).
+    Appointment.objects.filter(pk=more[0].pk).update(status="cancelled", cancel_reason="Ill")
+    Appointment.objects.filter(pk=more[1].pk).update(status="no_show")
     with django_assert_num_queries(15):
         response = front_desk_client.get(day_url(open_location))
-    assert response.content.decode().count('class="cal-appt ') == 20
+    assert response.content.decode().count('class="cal-appt ') == 18
+    assert "<strong>Cancelled</strong> (Ill)" in response.content.decode()
 
 
 def test_the_room_view_runs_the_same_number_of_queries(
@@ -150,13 +154,13 @@ def test_the_week_view_runs_a_fixed_number_of_queries(
     dn_follow_up,
     django_assert_num_queries,
 ):
-    # 1 session, 2 user, 3-4 permissions, 5 location, 6 the week's appointments (joined),
-    # 7 therapist rows, 8 groups (nav), 9 the locations for the switcher, 10-12 session save.
+    # 1 session, 2 user, 3-4 permissions, 5 the user's locations (shown and switcher), 6 the
+    # week's appointments (joined), 7 therapist rows, 8 groups (nav), 9-11 session save.
     fill_day(open_location, [therapist], [room], 3, dn_follow_up)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         front_desk_client.get(reverse("booking:week", args=[open_location.pk]) + "?date=2026-03-03")
     fill_day(open_location, [second_therapist], [room2], 12, dn_follow_up)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = front_desk_client.get(
             reverse("booking:week", args=[open_location.pk]) + "?date=2026-03-04"
         )

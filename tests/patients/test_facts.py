@@ -15,12 +15,19 @@ from patients.models import (
     ImplantedDevice,
     Infection,
     Lymphedema,
+    ScreeningQuestionnaire,
     Surgery,
 )
 from patients.readiness import dn_readiness, readiness_from
-from patients.selectors import patients_with_facts
+from patients.selectors import (
+    FINDING_MODELS,
+    attach_findings,
+    latest_questionnaire,
+    patients_with_facts,
+    questionnaires_with_findings,
+)
 from tests.contract_example import EXAMPLE
-from tests.factories import ConsentFactory, PatientFactory, ScreeningFactory
+from tests.factories import ConsentFactory, PatientFactory, ScreeningFactory, add_findings
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +170,46 @@ def test_the_readiness_is_a_frozen_value():
     with pytest.raises(AttributeError):
         readiness.screening_status = "current"  # type: ignore[misc]
     assert readiness.screening_valid_until == dt.date(2026, 3, 31)
+
+
+def test_attached_findings_are_what_prefetch_related_gives(django_assert_num_queries):
+    patient, first = contract_patient()
+    add_findings(first)
+    second = ScreeningFactory(patient=patient, taken_on=dt.date(2026, 3, 1))
+    add_findings(second, n=2)
+    ScreeningFactory(patient=patient, taken_on=dt.date(2026, 2, 1))  # none at all
+    prefetched = list(questionnaires_with_findings().filter(patient=patient).order_by("pk"))
+    attached = list(ScreeningQuestionnaire.objects.filter(patient=patient).order_by("pk"))
+    # One query for the six lists of every questionnaire.
+    with django_assert_num_queries(1):
+        attach_findings(attached, of=ScreeningQuestionnaire.objects.filter(patient=patient))
+    with django_assert_num_queries(0):
+        for want, got in zip(prefetched, attached, strict=True):
+            assert screening_facts(got) == screening_facts(want)
+            for relation, model in FINDING_MODELS.items():
+                fields = [f.attname for f in model._meta.concrete_fields]
+                assert [
+                    [getattr(row, f) for f in fields] for row in getattr(got, relation).all()
+                ] == [[getattr(row, f) for f in fields] for row in getattr(want, relation).all()], (
+                    relation
+                )
+                assert all(row.questionnaire is got for row in getattr(got, relation).all())
+
+
+def test_the_questionnaire_in_force_takes_two_queries_with_or_without_one(
+    django_assert_num_queries,
+):
+    bare = PatientFactory()
+    ScreeningFactory(patient=bare, taken_on=dt.date(2026, 3, 20))  # after the day
+    patient, questionnaire = contract_patient()
+    add_findings(questionnaire)
+    # The questionnaire, then its six finding lists in one query (run even when there is
+    # none: a page costs the same number of queries whatever the patient's record holds).
+    with django_assert_num_queries(2):
+        assert latest_questionnaire(bare, on=dt.date(2026, 3, 10)) is None
+    with django_assert_num_queries(2):
+        found = latest_questionnaire(patient, on=dt.date(2026, 3, 10))
+    with django_assert_num_queries(0):
+        facts = screening_facts(found)
+    assert len(facts["surgeries"]) == 4
+    assert facts == screening_facts(questionnaires_with_findings().get(pk=questionnaire.pk))

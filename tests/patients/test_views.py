@@ -15,6 +15,7 @@ from tests.factories import (
     ConsentFactory,
     PatientFactory,
     ScreeningFactory,
+    add_findings,
 )
 
 pytestmark = pytest.mark.django_db
@@ -292,17 +293,39 @@ def test_a_stale_screening_and_an_expired_consent_are_named(therapist_client):
     assert "Expired</span> on 2026-03-09" in content
 
 
-def test_the_patient_page_takes_a_fixed_number_of_queries(
-    therapist_client, django_assert_max_num_queries
-):
-    patient = PatientFactory()
+def test_the_patient_page_takes_a_fixed_number_of_queries(therapist_client, therapist):
+    """The same count for a bare record and a full one: the finding lists of the
+    questionnaires and the areas of the pain maps are read whether or not there are any
+    (prefetch_related skips them when there is no questionnaire or map)."""
+    from patients.services import pain_map_record
+
+    bare = PatientFactory()
+    full = PatientFactory()
     for day in (1, 2, 3):
-        ScreeningFactory(patient=patient, taken_on=dt.date(2026, 3, day))
-        ConsentFactory(patient=patient, signed_on=dt.date(2026, 3, day))
-        ConditionFactory(patient=patient)
-    therapist_client.get(patient.get_absolute_url())
-    with django_assert_max_num_queries(25):
+        add_findings(ScreeningFactory(patient=full, taken_on=dt.date(2026, 3, day)), n=day)
+        ConsentFactory(patient=full, signed_on=dt.date(2026, 3, day))
+        ConditionFactory(patient=full)
+        pain_map_record(
+            patient=full,
+            recorded_on=dt.date(2026, 3, day),
+            recorded_by=therapist,
+            areas=[("posterior_neck", "left", 6), ("lateral_hip", "right", day)],
+        )
+
+    def count(patient) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
         therapist_client.get(patient.get_absolute_url())
+        with CaptureQueriesContext(connection) as captured:
+            assert therapist_client.get(patient.get_absolute_url()).status_code == 200
+        return len(captured)
+
+    # Session, user, permissions (4); the patient; questionnaires, consents, conditions,
+    # pain maps, outcomes (5); the six finding lists (one union query); the pain map areas;
+    # the access log entry; the screening policy (2); the role groups (nav); the plans; the
+    # session save (3): 20.
+    assert count(bare) == count(full) == 20
 
 
 def test_an_unknown_patient_is_404(therapist_client):

@@ -191,8 +191,8 @@ def test_screening_a_loaded_plan_takes_a_fixed_number_of_queries(
         add(plan, therapist, code, "right")
     loaded = plan_page().get(pk=plan.pk)
     # screening settings, stricter rules (the policy); the certification in force;
-    # the questionnaire, its six finding lists; the consent: 11 queries for any number of
-    # sites (sites and overrides come prefetched with the plan).
-    with django_assert_num_queries(11):
+    # the questionnaire, its six finding lists (one union query); the consent: 6 queries for
+    # any number of sites (sites and overrides come prefetched with the plan).
+    with django_assert_num_queries(6):
         screening = screen_plan(loaded)
     assert len(screening.case["sites"]) == 4

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from needling import documents, services
+from needling.knowledge.rules import RELATIVE_RULE_CODES
 from needling.models import PlanDocument, PlanOverride, PlanSite, TreatmentPlan
 from patients.services import pain_map_record
-from tests.factories import ConditionFactory, PatientFactory, ScreeningFactory
+from tests.factories import ConditionFactory, PatientFactory, ScreeningFactory, add_findings
 from tests.plans.conftest import REASON, TODAY, add
 
 pytestmark = pytest.mark.django_db
@@ -502,13 +503,77 @@ def test_the_editor_takes_a_fixed_number_of_queries(
         add(plan, therapist, code, "left")
     # The count does not grow with the sites. Session, user, own and group permissions (4);
     # the plan with its joins, its sites and overrides (3); policy: settings and stricter
-    # rules (2); the practitioner's certification; the questionnaire and its six lists (7);
-    # the consent; the active muscles; the pain map and its areas (2); the viewer's
-    # certification (for the override form); the viewer's role groups (nav); the session
-    # save (3): 26 queries.
-    with django_assert_num_queries(26):
+    # rules (2); the practitioner's certification; the questionnaire and its six lists (one
+    # union query: 2); the consent; the active muscles; the pain map and its areas (2); the
+    # viewer's certification (for the override form); the viewer's role groups (nav); the
+    # session save (3): 21 queries.
+    with django_assert_num_queries(21):
         therapist_client.get(url("plan_detail", plan))
-    assert few == 26
+    assert few == 21
+
+
+def queries(client, address) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(address).status_code == 200
+    return len(captured)
+
+
+def test_the_live_panel_costs_the_same_queries_whatever_the_record_holds(
+    therapist_client, plan, therapist, patient, location
+):
+    """The screening panel used to cost 18 queries for a plan whose patient had no
+    questionnaire in force and 24 with one (its six finding lists were prefetched only when
+    there was a questionnaire); a pain map added one, a lapsed certification one more."""
+    # A bare plan: a patient never screened, without consent or pain map, one site.
+    bare_patient = PatientFactory()
+    bare = services.plan_create(
+        user=therapist,
+        patient=bare_patient,
+        condition=ConditionFactory(patient=bare_patient, recorded_by=therapist),
+        planned_date=TODAY,
+        location=location,
+    )
+    add(bare, therapist, "deltoid", "right")
+    # A full one: a questionnaire in force with three rows in each of its six lists, an
+    # older one, a pain map, five sites, an override.
+    questionnaire = patient.questionnaires.get()
+    add_findings(questionnaire)
+    add_findings(ScreeningFactory(patient=patient, taken_on=TODAY - dt.timedelta(days=40)), 2)
+    pain_map_record(
+        patient=patient,
+        recorded_on=TODAY,
+        recorded_by=therapist,
+        areas=[("posterior_neck", "left", 6), ("lateral_hip", "right", 4)],
+    )
+    for code, side in [("deltoid", "right"), ("rhomboids", "left"), ("piriformis", "left")]:
+        add(plan, therapist, code, side)
+    for code in ("gluteus_medius", "supinator"):
+        add(plan, therapist, code, "right")
+    PlanOverride.objects.create(
+        plan=plan, rule=sorted(RELATIVE_RULE_CODES)[0], reason=REASON, recorded_by=therapist
+    )
+    # Session, user, permissions (4); the plan, its sites, its overrides (3); the policy (2);
+    # the practitioner's certification; the questionnaire in force and its six lists (2);
+    # the consent; the active muscles; the pain map and its areas (2); the viewer's
+    # certification; the session save (3): 20 queries either way.
+    few = queries(therapist_client, url("plan_workspace", bare))
+    many = queries(therapist_client, url("plan_workspace", plan))
+    assert few == many == 20
+    # The certification: one query whether it is in force, lapsed or missing.
+    therapist.dn_certifications.all().delete()
+    assert queries(therapist_client, url("plan_workspace", plan)) == 20
+
+
+def test_the_plan_editor_takes_a_fixed_number_of_queries(therapist_client, plan, patient):
+    # Session, user, permissions (4); the plan with its patient; the condition, practitioner
+    # and location options (3, one plain query each); the viewer's role groups (nav); the
+    # session save (3): 12 queries.
+    assert queries(therapist_client, url("plan_edit", plan)) == 12
+    ConditionFactory(patient=patient)
+    assert queries(therapist_client, url("plan_edit", plan)) == 12
 
 
 # --- Bad input never produces a 500 --------------------------------------------------------------
