@@ -118,6 +118,7 @@ class DayAppointment:
     therapist: str
     patient: str = ""
     url: str = ""
+    time_label: str = ""  # "09:00–09:45" in the location's zone (the cancelled list)
 
     @property
     def status_label(self) -> str:
@@ -385,6 +386,10 @@ def day_calendar(
         columns.append(column)
 
     hours = [(f"{minute // 60:02d}:00", top_of(minute)) for minute in range(low, high, 60)]
+    history = [row for row in rows if not _active(row)]
+    for row in history:
+        starts, ends = row.starts_at.astimezone(zone), row.ends_at.astimezone(zone)
+        row.time_label = f"{starts:%H:%M}–{ends:%H:%M}"
     return DayCalendar(
         location=location,
         day=day,
@@ -392,7 +397,7 @@ def day_calendar(
         columns=columns,
         hours=hours,
         height=round((high - low) * PX_PER_MINUTE, 1),
-        history=[row for row in rows if not _active(row)],
+        history=history,
         active_count=len(active),
         opening=opening,
     )
