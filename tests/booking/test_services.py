@@ -74,6 +74,20 @@ def test_the_same_therapist_cannot_be_booked_twice_at_once(book, room2, therapis
     assert Appointment.objects.count() == 1
 
 
+def test_back_to_back_is_not_a_clash_and_the_check_uses_the_range_indexes(book, room2, therapist):
+    """Half-open ranges: 10:00 starts as 09:00-10:00 ends. On PostgreSQL the clash query is
+    a range overlap (the exclusion constraints' GiST indexes), not a walk of the history."""
+    from django.test.utils import CaptureQueriesContext
+
+    book()
+    with CaptureQueriesContext(connection) as captured:
+        book(room=room2, starts_at=local(room2.location, TUESDAY, 10), patient=PatientFactory())
+    assert Appointment.objects.count() == 2
+    if connection.vendor == "postgresql":
+        clash_queries = [q["sql"] for q in captured.captured_queries if "TSTZRANGE" in q["sql"]]
+        assert clash_queries and all("&&" in sql for sql in clash_queries)
+
+
 def test_the_same_room_cannot_be_booked_twice_at_once(book, second_therapist, room):
     book()
     with pytest.raises(SlotTaken) as caught:
