@@ -13,9 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.contrib.postgres.fields import RangeBoundary
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q
 
+from clinic.booking.constraints import TsTzRange
 from clinic.booking.models import (
     Appointment,
     OpeningHours,
@@ -150,6 +153,21 @@ def _overlaps(intervals: list[tuple[dt.datetime, dt.datetime]], start, end) -> b
     return any(s < end and start < e for s, e in intervals)
 
 
+def active_overlapping(start: dt.datetime, end: dt.datetime):
+    """Active appointments overlapping [start, end).
+
+    On PostgreSQL this is a range overlap, which the exclusion constraints' GiST indexes on
+    (therapist, range) and (room, range) answer directly; comparing starts_at and ends_at
+    would walk the therapist's or room's whole history on the (x, starts_at) indexes.
+    """
+    active = Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES)
+    if connection.vendor == "postgresql":
+        return active.annotate(span=TsTzRange("starts_at", "ends_at", RangeBoundary())).filter(
+            span__overlap=(start, end)
+        )
+    return active.filter(starts_at__lt=end, ends_at__gt=start)
+
+
 def busy_intervals(
     *, therapist_ids: Sequence[int], room_ids: Sequence[int], start: dt.datetime, end: dt.datetime
 ) -> tuple[dict[int, list], dict[int, list]]:
@@ -158,9 +176,7 @@ def busy_intervals(
     by_therapist: dict[int, list] = defaultdict(list)
     by_room: dict[int, list] = defaultdict(list)
     rows = (
-        Appointment.objects.filter(
-            status__in=Appointment.ACTIVE_STATUSES, starts_at__lt=end, ends_at__gt=start
-        )
+        active_overlapping(start, end)
         .filter(Q(therapist_id__in=therapist_ids) | Q(room_id__in=room_ids))
         .values_list("therapist_id", "room_id", "starts_at", "ends_at")
     )

@@ -24,13 +24,11 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from django.contrib.postgres.fields import RangeBoundary
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.booking.constraints import TsTzRange
 from clinic.booking.models import (
     Appointment,
     AppointmentEvent,
@@ -40,7 +38,7 @@ from clinic.booking.models import (
     Weekday,
     WorkingHours,
 )
-from clinic.booking.schedule import Schedule
+from clinic.booking.schedule import Schedule, active_overlapping
 from clinic.booking.times import local_to_utc, local_today
 from clinic.models import Location, Room, User
 from clinic.roles import Role
@@ -186,18 +184,9 @@ def _find_clashes(
     whose = Q(therapist=therapist) | Q(room=room)
     if patient is not None:
         whose |= Q(patient=patient)
-    active = Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES)
-    if connection.vendor == "postgresql":
-        # "Overlaps [first, last)" as a range test: the exclusion constraints' GiST indexes
-        # on (therapist, range) and (room, range) answer it directly, where comparing
-        # starts_at and ends_at walks the therapist's or room's whole history.
-        active = active.annotate(span=TsTzRange("starts_at", "ends_at", RangeBoundary())).filter(
-            span__overlap=(first, last)
-        )
-    else:
-        active = active.filter(starts_at__lt=last, ends_at__gt=first)
     booked = list(
-        active.filter(whose)
+        active_overlapping(first, last)
+        .filter(whose)
         .exclude(pk__in=list(ignore_ids))
         .values_list("therapist_id", "room_id", "patient_id", "starts_at", "ends_at")
     )
