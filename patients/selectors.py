@@ -121,10 +121,16 @@ def attach_findings(questionnaires, *, of: QuerySet[ScreeningQuestionnaire]) -> 
             )
         )
     for relation, rows_ in found.items():
-        rows_.sort(key=lambda row: row.pk)  # each model's Meta.ordering
-        if relation == "surgeries":  # ["-on", "id"]
-            rows_.sort(key=lambda row: row.on, reverse=True)
+        _order_as_meta(rows_, FINDING_MODELS[relation])
         attach_related(questionnaires, relation, rows_)
+
+
+def _order_as_meta(rows: list, model) -> None:
+    """Sort in place as the model's Meta.ordering would (field names, "-" for descending):
+    stable sorts from the last key to the first."""
+    for name in reversed(model._meta.ordering):
+        attribute = name.lstrip("-")
+        rows.sort(key=lambda row: getattr(row, attribute), reverse=name.startswith("-"))
 
 
 def attach_related(parents, relation: str, children) -> None:
