@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", action="store_true", help="(re)build the scale data first")
     parser.add_argument("--patients", type=int, default=None, help="patients at scale 1.0")
     parser.add_argument("--sessions", type=int, default=None, help="sessions at scale 1.0")
-    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=100, help="timed rounds (>= 50)")
     parser.add_argument("--screening-seconds", type=float, default=3.0)
     parser.add_argument("--pdf-repeats", type=int, default=5)
     parser.add_argument("--booking-threads", type=int, default=4)
