@@ -236,10 +236,10 @@ def test_report_pages_take_a_fixed_number_of_queries(
     params = {"start": "2026-06-01", "end": "2026-06-30"}
     manager_client.get(url, params)
     # session, user, permissions (2), the per-therapist counts, the user's groups (nav role),
-    # DN sessions per therapist per week, CPT counts, location choices, therapist choices
-    # (one plain query each: clinic.forms.load_model_choices), the session save
+    # DN sessions per therapist per week with their CPT counts, location choices, therapist
+    # choices (one plain query each: clinic.forms.load_model_choices), the session save
     # (savepoint, update, release)
-    with django_assert_num_queries(13) as small:
+    with django_assert_num_queries(12) as small:
         manager_client.get(url, params)
     appointments(therapist, location, ["cancelled"] * 20, day=12)
     with django_assert_num_queries(len(small.captured_queries)):
