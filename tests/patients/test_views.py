@@ -80,6 +80,7 @@ def test_a_search_lists_its_matches_in_name_order_whichever_plan_is_used(
     assert names(front_desk_client.get(LIST, {"q": "mart"})) == expected
     monkeypatch.setattr(selectors, "FEW_MATCHES", 0)  # as if there were many
     assert names(front_desk_client.get(LIST, {"q": "mart"})) == expected
+    monkeypatch.undo()
     qs = selectors.patient_list(query="", today=dt.date(2026, 6, 1))
     assert selectors.order_few_matches(qs, selectors.FEW_MATCHES + 1) is qs
     if connection.vendor == "postgresql":  # SQLite sorts nulls first anyway: no modifier
