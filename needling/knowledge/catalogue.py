@@ -82,6 +82,8 @@ DEVICE_KINDS: Choices = (
 )
 DEVICE_KIND_CODES: frozenset[str] = frozenset(code for code, _ in DEVICE_KINDS)
 CARDIAC_DEVICE_KINDS: frozenset[str] = frozenset({"pacemaker", "icd"})
+# Devices that electrical stimulation can disturb or damage, in any region (rule v2).
+STIMULATION_SENSITIVE_DEVICE_KINDS: frozenset[str] = frozenset({"neurostimulator", "pump"})
 
 EPILEPSY: Choices = (
     ("none", "No epilepsy"),
@@ -211,7 +213,7 @@ MUSCLES: tuple[Muscle, ...] = (
         "upper_trapezius",
         "Upper trapezius",
         "neck",
-        "L",
+        "LP",
         refers_to=("posterior_neck", "temple", "ear", "jaw"),
         conditions=("tension headache", "neck pain", "whiplash"),
         caution=(

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal
 
+# Version 2 (2026-12): midline lung-risk sites count as both sides for bilateral_thorax, an INR
+# dated after the session is no current INR, estim_implanted_device is new (36 rules), and
+# upper_trapezius is pregnancy-restricted.
+CATALOGUE_VERSION: Final = 2
+
 Severity = Literal["absolute", "relative", "precaution"]
 Scope = Literal["procedural", "patient", "site", "plan", "precaution"]
 
@@ -120,8 +125,9 @@ RULES: tuple[Rule, ...] = (
         ABSOLUTE,
         "patient",
         "On an anticoagulant or antiplatelet with recent abnormal bleeding, a dose change in the "
-        "last 7 days, or (vitamin K antagonist) no recent in-range INR. Stopping the drug is "
-        "never the therapist's decision.",
+        "last 7 days, or (vitamin K antagonist) no in-range INR from the 28 days up to the "
+        "session date (an INR dated after the session is none). Stopping the drug is never the "
+        "therapist's decision.",
         f"{_MUNOZ}; {_CLINIC} (uncontrolled anticoagulant use)",
     ),
     Rule(
@@ -299,6 +305,16 @@ RULES: tuple[Rule, ...] = (
         f"{_CLINIC} (cardiac pacemaker); {_APTA_ISCP}",
     ),
     Rule(
+        "estim_implanted_device",
+        "E-stim with a neurostimulator or implanted pump",
+        RELATIVE,
+        "site",
+        "Electrical stimulation with a neurostimulator (spinal cord, sacral, vagal or deep-brain) "
+        "or an implanted pump, any region: the current can disturb or damage the device. Check "
+        "the manufacturer's guidance and the patient's device card.",
+        f"{_APTA_ISCP}; catalogue amendment 2026-12",
+    ),
+    Rule(
         "bleeding_risk_deep_site",
         "Deep site with bleeding risk",
         RELATIVE,
@@ -314,7 +330,7 @@ RULES: tuple[Rule, ...] = (
         ABSOLUTE,
         "plan",
         "Lung-risk muscles on both the left and the right in one session: risk of bilateral "
-        "pneumothorax.",
+        "pneumothorax. A lung-risk site on the midline counts as both sides.",
         f"{_SA_THORAX}; {_MYOPAIN}",
     ),
     # Precautions

@@ -16,7 +16,8 @@ Boundary decisions (the contract leaves these to the engine):
 - A dose change 0 to 7 days before the session is uncontrolled; 8 days is not; a dose change
   dated after the session date does not fire. A VKA INR 28 days old is current, 29 is stale;
   the target range is inclusive (an inverted range holds no INR, so it fires). An INR dated
-  after the session date counts as current.
+  after the session date is no current INR (catalogue v2): it does not describe the patient on
+  the session day, so it fires, as a consent or screening dated after the session does.
 - Minor: younger than 18 on the session date, by calendar birthday. Someone born on 29
   February turns 18 on 1 March (18 years after a leap year is never a leap year), so a
   person born 2008-02-29 is a minor on 2026-02-28 and an adult on 2026-03-01.
@@ -26,6 +27,12 @@ Boundary decisions (the contract leaves these to the engine):
   window fires ``prosthetic_joint``.
 - ``lung_disease`` lists the lung-risk sites it is printed for; other patient-level findings
   list no sites. ``bilateral_thorax`` lists every lung-risk site of the plan.
+- ``bilateral_thorax`` (catalogue v2): a lung-risk site on ``midline`` counts as both sides, so
+  one midline lung-risk site fires it on its own. Every catalogue muscle is paired: a midline
+  site on one cannot be kept to one side, and the rule fails closed.
+- ``estim_implanted_device`` (catalogue v2) fires for every e-stim site, any region, when a
+  neurostimulator or an implanted pump is recorded; the cardiac-device rules fire beside it
+  when a pacemaker or ICD is recorded too.
 - Fail closed on missing answers: an unanswered ``willing_to_proceed`` or ``able_to_consent``
   is false (the contract's default), so ``needle_phobia`` / ``unable_to_consent`` fire. Without
   a screening, only the rules that need no answers run (procedural gates, ``minor``,
@@ -44,6 +51,7 @@ from typing import Literal
 
 from needling.knowledge.catalogue import (
     CARDIAC_DEVICE_KINDS,
+    STIMULATION_SENSITIVE_DEVICE_KINDS,
     DEFAULT_MUSCLES,
     LIMB_REGIONS,
     PREGNANCY_RESTRICTED_REGIONS,
@@ -91,6 +99,7 @@ CPT_MANY_MUSCLES = "20561"  # 3 or more
 _NO_SITES: tuple[SiteRef, ...] = ()
 _SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITY_ORDER)}
 _SIDES_MATCHING_ANY = frozenset({"midline", "bilateral"})
+_BOTH_SIDES = frozenset({"left", "right"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +433,8 @@ def _inr_problems(drug: Anticoagulant, session: date) -> list[str]:
         )
     if inr_on is None:
         problems.append("no INR date")
+    elif inr_on > session:
+        problems.append(f"INR dated {inr_on.isoformat()}, after the session date: no current INR")
     elif (session - inr_on).days > INR_VALID_DAYS:
         problems.append(
             f"INR measured {(session - inr_on).days} days before the session (more than "
@@ -529,6 +540,19 @@ def _estim_cardiac_device(ctx: _Context) -> Hit | None:
     )
 
 
+@_rule("estim_implanted_device", RELATIVE)
+def _estim_implanted_device(ctx: _Context) -> Hit | None:
+    devices = ctx.screening.implanted_devices
+    if not any(d.kind in STIMULATION_SENSITIVE_DEVICE_KINDS for d in devices):
+        return None
+    return _site_hit(
+        [p for p in ctx.sites if p.estim],
+        "Electrical stimulation with a neurostimulator or an implanted pump: the current can "
+        "disturb or damage the device. Check the manufacturer's guidance and the patient's "
+        "device card.",
+    )
+
+
 @_rule("bleeding_risk_deep_site", RELATIVE)
 def _bleeding_risk_deep_site(ctx: _Context) -> Hit | None:
     s = ctx.screening
@@ -545,15 +569,21 @@ def _bleeding_risk_deep_site(ctx: _Context) -> Hit | None:
 @_rule("bilateral_thorax", ABSOLUTE, needs_screening=False)
 def _bilateral_thorax(ctx: _Context) -> Hit | None:
     lung = ctx.lung
-    if len(lung) < 2:
+    sides: set[str] = set()
+    for p in lung:
+        # A midline lung-risk site cannot be kept to one side: it counts as both (v2).
+        sides.update(_BOTH_SIDES if p.side == "midline" else (p.side,))
+    if not _BOTH_SIDES <= sides:
         return None
-    sides = {p.side for p in lung}
-    if "left" not in sides or "right" not in sides:
-        return None
+    midline = (
+        " A midline lung-risk site counts as both sides."
+        if "midline" in {p.side for p in lung}
+        else ""
+    )
     return _site_hit(
         lung,
         "Lung-risk muscles on both the left and the right in one session: risk of bilateral "
-        "pneumothorax. Split the plan over sessions.",
+        f"pneumothorax. Split the plan over sessions.{midline}",
     )
 
 

@@ -55,6 +55,7 @@ def test_limbs_and_thorax_are_made_of_regions():
         ("tibialis_posterior", False, True, True, True),
         ("fibularis_longus", False, False, True, True),
         ("gluteus_medius", False, False, False, False),
+        ("upper_trapezius", True, False, True, False),
         ("quadratus_lumborum", False, True, False, True),
     ],
 )
@@ -73,7 +74,7 @@ def test_every_neurovascular_muscle_has_caution_text():
 
 
 def test_the_rule_catalogue_has_every_contract_code_once():
-    assert len(RULES) == len(RULES_BY_CODE) == 35
+    assert len(RULES) == len(RULES_BY_CODE) == 36
     assert {
         "pregnancy",
         "anticoagulant",
@@ -88,6 +89,7 @@ def test_the_rule_catalogue_has_every_contract_code_once():
         "minor",
         "prosthetic_joint",
         "estim_cardiac_device",
+        "estim_implanted_device",
         "bleeding_risk_deep_site",
     } == RELATIVE_RULE_CODES
 

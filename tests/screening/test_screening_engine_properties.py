@@ -155,6 +155,25 @@ def test_an_absolute_finding_always_blocks(case, policy):
     assert (result.decision == "blocked") is has_absolute
 
 
+LUNG_RISK_MUSCLES = sorted(m.code for m in MUSCLES if m.lung_risk)
+midline_lung_sites = st.builds(
+    Site, st.sampled_from(LUNG_RISK_MUSCLES), st.just("midline"), st.booleans()
+)
+
+
+@FAST
+@given(cases, policies, midline_lung_sites, st.integers(0, 5))
+def test_no_plan_with_a_midline_lung_risk_site_is_ever_clear(case, policy, midline, at):
+    """Catalogue v2: a midline lung-risk site counts as both sides, whatever else is planned."""
+    sites = list(case.sites)
+    sites.insert(min(at, len(sites)), midline)
+    result = evaluate(replace(case, sites=tuple(sites)), policy=policy)
+    found = [f for f in result.findings if f.rule == "bilateral_thorax"]
+    assert len(found) == 1
+    assert (midline.muscle, "midline") in found[0].sites
+    assert result.decision == "blocked"
+
+
 @FAST
 @given(cases, policies)
 def test_the_decision_follows_the_findings(case, policy):

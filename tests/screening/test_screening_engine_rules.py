@@ -253,6 +253,17 @@ def test_a_vka_inr_older_than_28_days_is_uncontrolled(age, stale):
     assert fires("anticoagulant_uncontrolled", screening=warfarin(inr_on=days_before(age))) is stale
 
 
+# Catalogue v2: an INR dated after the session date is no current INR (v1 counted it current).
+@pytest.mark.parametrize(("age", "current"), [(0, True), (-1, False), (-30, False)])
+def test_a_vka_inr_dated_after_the_session_is_no_current_inr(age, current):
+    result = evaluate(case(screening=warfarin(inr_on=days_before(age))))
+    assert ("anticoagulant_uncontrolled" in rules(result)) is not current
+    assert ("anticoagulant" in rules(result)) is current
+    if not current:
+        message = finding(result, "anticoagulant_uncontrolled").message
+        assert "after the session date" in message
+
+
 @pytest.mark.parametrize(
     "screening", [warfarin(inr=None), warfarin(inr_on=None)], ids=["no INR", "no INR date"]
 )
@@ -471,6 +482,76 @@ def test_estim_rules_need_a_cardiac_device_and_estim(kind, estim):
     assert not rules(result) & {"estim_cardiac_device", "estim_cardiac_device_thorax"}
 
 
+# Catalogue v2: e-stim with a neurostimulator or an implanted pump, any region.
+@pytest.mark.parametrize("kind", ["neurostimulator", "pump"])
+@pytest.mark.parametrize("muscle", ["upper_trapezius", "gastrocnemius", "rectus_abdominis"])
+def test_estim_with_a_neurostimulator_or_pump_is_relative_in_any_region(kind, muscle):
+    screening = answers(implanted_devices=(Device(kind, "low_back", "midline"),))
+    plan = case(Site(muscle, "left", estim=True), GLUTE, screening=screening)
+    result = evaluate(plan)
+    found = finding(result, "estim_implanted_device")
+    assert (found.severity, found.sites, found.overridden) == (
+        "relative",
+        ((muscle, "left"),),
+        False,
+    )
+    assert result.decision == "override_required"
+
+
+@pytest.mark.parametrize(
+    ("kind", "estim", "fires_"),
+    [
+        ("neurostimulator", False, False),
+        ("pump", False, False),
+        ("pacemaker", True, False),
+        ("icd", True, False),
+        ("other", True, False),
+        ("neurostimulator", True, True),
+    ],
+)
+def test_estim_implanted_device_needs_estim_and_a_neurostimulator_or_pump(kind, estim, fires_):
+    screening = answers(implanted_devices=(Device(kind, "abdomen", "left"),))
+    plan = case(Site("gastrocnemius", "left", estim=estim), screening=screening)
+    assert fires("estim_implanted_device", *plan.sites, screening=screening) is fires_
+
+
+def test_estim_with_a_neurostimulator_and_a_pacemaker_fires_both_rules():
+    devices = (Device("pacemaker", "chest", "left"), Device("neurostimulator", "low_back", "left"))
+    screening = answers(implanted_devices=devices)
+    plan = case(
+        Site("gastrocnemius", "left", estim=True),
+        Site("deltoid", "right", estim=True),
+        screening=screening,
+    )
+    result = evaluate(plan)
+    assert finding(result, "estim_implanted_device").sites == (
+        ("gastrocnemius", "left"),
+        ("deltoid", "right"),
+    )
+    assert finding(result, "estim_cardiac_device").sites == (("gastrocnemius", "left"),)
+    assert finding(result, "estim_cardiac_device_thorax").sites == (("deltoid", "right"),)
+
+
+def test_an_override_lifts_estim_implanted_device():
+    screening = answers(implanted_devices=(Device("pump", "abdomen", "left"),))
+    plan = case(
+        Site("gastrocnemius", "left", estim=True),
+        screening=screening,
+        overrides=(Override("estim_implanted_device", REASON),),
+    )
+    result = evaluate(plan)
+    assert finding(result, "estim_implanted_device").overridden is True
+    assert result.decision == "clear"
+
+
+# Catalogue v2: upper_trapezius carries the P flag.
+@pytest.mark.parametrize(("weeks", "blocked"), [(20, True), (None, False)])
+def test_upper_trapezius_is_restricted_in_pregnancy(weeks, blocked):
+    screening = answers(pregnancy_due_date=due_for(weeks, 0)) if weeks else CLEAN
+    site = Site("upper_trapezius", "left")
+    assert fires("pregnancy_restricted_site", site, screening=screening) is blocked
+
+
 DEEP = Site("piriformis", "left")
 
 
@@ -508,11 +589,37 @@ def test_it_blocks_lung_risk_muscles_on_both_sides():
     [
         (Site("upper_trapezius", "left"), Site("rhomboids", "left")),
         (Site("upper_trapezius", "left"), Site("gluteus_medius", "right")),
-        (Site("thoracic_paraspinals", "midline"), Site("rhomboids", "right")),
+        (Site("rhomboids", "right"),),
+        (Site("gluteus_medius", "midline"), Site("rhomboids", "right")),
     ],
 )
 def test_lung_risk_muscles_on_one_side_are_not_bilateral(sites):
     assert not fires("bilateral_thorax", *sites)
+
+
+# Catalogue v2: a midline lung-risk site counts as both sides (v1 let these through as clear).
+@pytest.mark.parametrize(
+    "sites",
+    [
+        (Site("rhomboids", "midline"),),
+        (Site("thoracic_paraspinals", "midline"), Site("rhomboids", "right")),
+        (Site("thoracic_paraspinals", "midline"), Site("pectoralis_major", "left")),
+        (Site("upper_trapezius", "midline"), GLUTE),
+    ],
+)
+def test_a_midline_lung_risk_site_counts_as_both_sides(sites):
+    result = evaluate(case(*sites))
+    found = finding(result, "bilateral_thorax")
+    assert found.severity == "absolute"
+    assert result.decision == "blocked"
+    lung = [s for s in sites if MUSCLES_BY_CODE[s.muscle].lung_risk]
+    assert found.sites == tuple((s.muscle, s.side) for s in lung)
+    assert "midline" in found.message
+
+
+def test_a_midline_site_on_a_muscle_without_lung_risk_is_not_bilateral():
+    assert not MUSCLES_BY_CODE["gluteus_medius"].lung_risk
+    assert not fires("bilateral_thorax", Site("gluteus_medius", "midline"))
 
 
 def test_every_lung_risk_site_gets_the_lung_field_precaution_once():
