@@ -51,10 +51,10 @@ from typing import Literal
 
 from needling.knowledge.catalogue import (
     CARDIAC_DEVICE_KINDS,
-    STIMULATION_SENSITIVE_DEVICE_KINDS,
     DEFAULT_MUSCLES,
     LIMB_REGIONS,
     PREGNANCY_RESTRICTED_REGIONS,
+    STIMULATION_SENSITIVE_DEVICE_KINDS,
     THORAX_ADJACENT,
     Muscle,
 )
@@ -573,7 +573,7 @@ def _bilateral_thorax(ctx: _Context) -> Hit | None:
     for p in lung:
         # A midline lung-risk site cannot be kept to one side: it counts as both (v2).
         sides.update(_BOTH_SIDES if p.side == "midline" else (p.side,))
-    if not _BOTH_SIDES <= sides:
+    if not sides >= _BOTH_SIDES:
         return None
     midline = (
         " A midline lung-risk site counts as both sides."
