@@ -112,8 +112,19 @@ def muscle_label(muscle: Muscle) -> str:
     return f"{muscle.name}{flags}"
 
 
+# Every catalogue muscle is paired, so the editor offers a side or both, never "midline"
+# (the contract still accepts midline, which counts as both sides for bilateral_thorax).
+BOTH_SIDES = "both"
+EDITOR_SIDES = [
+    (SiteSide.LEFT, "Left"),
+    (SiteSide.RIGHT, "Right"),
+    (BOTH_SIDES, "Both sides (two sites)"),
+]
+
+
 class SiteForm(forms.Form):
-    """One planned site. Frequency and time are needed only for electrical stimulation."""
+    """One planned site, or a pair with side "both". Frequency and time are needed only for
+    electrical stimulation."""
 
     muscle = forms.ModelChoiceField(
         queryset=Muscle.objects.none(),
@@ -121,7 +132,11 @@ class SiteForm(forms.Form):
         empty_label="Choose a muscle",
         widget=FastSelect,
     )
-    side = forms.ChoiceField(choices=SiteSide.choices, widget=FastSelect)
+    side = forms.ChoiceField(
+        choices=EDITOR_SIDES,
+        widget=FastSelect,
+        help_text="Both sides adds two sites, one on the left and one on the right.",
+    )
     technique = forms.ChoiceField(
         choices=Technique.choices, initial=Technique.STATIC, widget=FastSelect
     )
@@ -151,6 +166,11 @@ class SiteForm(forms.Form):
         self.fields["muscle"].queryset = Muscle.objects.filter(is_active=True).order_by("name")
         self.fields["muscle"].label_from_instance = muscle_label
 
+    def sides(self) -> tuple[str, ...]:
+        """The sides to add: one, or left and right for "both"."""
+        side = self.cleaned_data["side"]
+        return (SiteSide.LEFT, SiteSide.RIGHT) if side == BOTH_SIDES else (side,)
+
     def clean(self):
         data = super().clean()
         if data.get("technique") == Technique.ESTIM:
@@ -167,7 +187,7 @@ class SuggestedSiteForm(forms.Form):
     """One click on a suggestion: the muscle and side; the needle follows the region."""
 
     muscle = forms.ModelChoiceField(queryset=Muscle.objects.none(), to_field_name="code")
-    side = forms.ChoiceField(choices=SiteSide.choices)
+    side = forms.ChoiceField(choices=[(SiteSide.LEFT, "Left"), (SiteSide.RIGHT, "Right")])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -491,11 +491,37 @@ class PlanOverride(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    screening = models.ForeignKey(
+        "patients.ScreeningQuestionnaire",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The screening in force when the override was made: it lifts the finding "
+        "only while the plan is judged on that screening (empty: none was on file).",
+    )
+    confirms = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The earlier override this one confirms again on a newer screening.",
+    )
 
     class Meta:
         ordering = ["recorded_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "rule"], name="override_once_per_rule"),
+            models.UniqueConstraint(
+                fields=["plan", "rule", "screening"],
+                condition=Q(screening__isnull=False),
+                name="override_once_per_rule_and_screening",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "rule"],
+                condition=Q(screening__isnull=True),
+                name="override_once_per_rule_without_screening",
+            ),
             models.CheckConstraint(
                 condition=_in("rule", [(code, code) for code in sorted(RELATIVE_RULE_CODES)]),
                 name="override_relative_rule",

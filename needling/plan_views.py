@@ -14,12 +14,15 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import requires
+from clinic.booking import selectors as booking_selectors
+from clinic.booking.times import local_today
 from clinic.forms import load_model_choices
 from clinic.views import apply_errors
 from needling import selectors, services
@@ -129,14 +132,18 @@ def _workspace_context(
     )
     sites = list(plan.sites.all())
     overrides = list(plan.overrides.all())
+    to_reconfirm: tuple = ()
     if plan.status == PlanStatus.DRAFT:
         screening = screen_plan(plan)
         result = screening.result
         decision = screening.decision
+        to_reconfirm = screening.to_reconfirm
+        # Only the overrides made on the screening in force lift anything.
+        overrides = [o for o in overrides if o.screening_id == screening.screening_id]
     else:
         result = result_from_dict(plan.snapshot["result"])
         decision = result.decision
-    findings = finding_views(result, sites, overrides)
+    findings = finding_views(result, sites, overrides, to_reconfirm=to_reconfirm)
     views = site_views(result, sites)
     context = {
         "plan": plan,
@@ -325,8 +332,9 @@ def plan_site_add(request: HttpRequest, pk) -> HttpResponse:
         return refused
     form = SiteForm(request.POST)
     if form.is_valid():
+        site = {k: v for k, v in form.cleaned_data.items() if k != "side"}
         try:
-            services.plan_site_add(plan=plan, user=request.user, **form.cleaned_data)
+            services.plan_sites_add(plan=plan, user=request.user, sides=form.sides(), **site)
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -407,6 +415,43 @@ def plan_override(request: HttpRequest, pk) -> HttpResponse:
     notice = " ".join([*form.non_field_errors(), *form.errors.get("rule", [])])
     errors = {request.POST.get("rule", ""): form}
     return _workspace_response(request, plan, override_errors=errors, notice=notice, status=400)
+
+
+@requires(ADD_OVERRIDE, PRACTISE)
+@require_POST
+def plan_override_reconfirm(request: HttpRequest, pk) -> HttpResponse:
+    """Confirm an earlier screening's override again: in the editor, or before a session.
+
+    With ``appointment`` the plan is judged as that day's session by this therapist, and the
+    answer goes back to the session's start page.
+    """
+    plan = _plan(pk)
+    rule = request.POST.get("rule", "")
+    appointment_pk = request.POST.get("appointment", "")
+    on = None
+    back = plan.get_absolute_url()
+    if appointment_pk:
+        if not appointment_pk.isdigit():
+            raise Http404("No such appointment.")
+        appointment = booking_selectors.appointment_for(request.user, int(appointment_pk))
+        if appointment.patient_id != plan.patient_id or appointment.therapist_id != request.user.pk:
+            raise Http404("No such appointment for this plan.")
+        on = local_today(appointment.location.zone)
+        back = reverse("needling:session_start", args=[appointment.pk])
+    elif plan.status != PlanStatus.DRAFT:
+        return redirect(plan)
+    try:
+        services.plan_override_reconfirm(plan=plan, user=request.user, rule=rule, on=on)
+    except ValidationError as error:
+        notice = " ".join(error.messages)
+        if _is_htmx(request) and on is None:
+            return _workspace_response(request, plan, notice=notice, status=400)
+        messages.error(request, notice)
+    else:
+        if _is_htmx(request) and on is None:
+            return _workspace_response(request, _plan(pk))
+        messages.success(request, f"The override of {rule} is confirmed on the current screening.")
+    return redirect(back)
 
 
 @requires(APPROVE_PLAN, PRACTISE)

@@ -27,6 +27,7 @@ class FindingView:
     sites: list[str]
     overridden: bool | None
     override: PlanOverride | None = None
+    earlier: PlanOverride | None = None  # made on an earlier screening: to confirm again
 
 
 @dataclass
@@ -71,12 +72,17 @@ def sites_chart(views: Sequence[SiteView]):
 
 
 def finding_views(
-    result: Result | None, sites: Sequence[PlanSite], overrides: Sequence[PlanOverride]
+    result: Result | None,
+    sites: Sequence[PlanSite],
+    overrides: Sequence[PlanOverride],
+    *,
+    to_reconfirm: Sequence[PlanOverride] = (),
 ) -> list[FindingView]:
     if result is None:
         return []
     names = {site.muscle.code: site.muscle.name for site in sites}
     by_rule = {o.rule: o for o in overrides}
+    earlier = {o.rule: o for o in to_reconfirm}
     return [
         FindingView(
             rule=f.rule,
@@ -86,6 +92,7 @@ def finding_views(
             sites=[_site_label(ref, names) for ref in f.sites],
             overridden=f.overridden,
             override=by_rule.get(f.rule) if f.overridden else None,
+            earlier=earlier.get(f.rule) if f.overridden is False else None,
         )
         for f in result.findings
     ]

@@ -9,10 +9,17 @@ Fail closed: the facts are the latest questionnaire and consent on or before the
 (``patients.facts.patient_facts``) and the practitioner's certification on that date. Missing
 or stale ones are not errors here; they are the engine's absolute findings
 (``consent_missing``, ``screening_stale``, ``practitioner_not_certified``).
+
+Overrides are bound to the facts they were made on: only the overrides recorded on the
+questionnaire in force reach the engine. An override made on an earlier questionnaire lifts
+nothing; while its finding still fires it is listed in ``PlanScreening.to_reconfirm`` so that
+a certified practitioner can confirm it again on the new facts (a new override row).
 """
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +28,7 @@ from needling.knowledge.catalogue import Muscle as MuscleFact
 from needling.models import PlanOverride, PlanSite, TreatmentPlan
 from needling.screening import Case, Policy, Result, evaluate, parse_case
 from needling.selectors import screening_policy
-from patients.facts import patient_facts
+from patients.facts import patient_facts_in_force
 
 INCOMPLETE = "incomplete"  # a plan without sites: the contract cannot judge it yet
 
@@ -36,6 +43,8 @@ class PlanScreening:
     case: dict[str, Any]
     result: Result | None
     policy: Policy
+    screening_id: Any = None  # the questionnaire the facts came from (None: none on file)
+    to_reconfirm: tuple[PlanOverride, ...] = ()  # earlier overrides of open relative findings
 
     @property
     def decision(self) -> str:
@@ -51,6 +60,7 @@ class PlanScreening:
             raise ValueError("a plan without sites has no screening result to store")
         return {
             "case": self.case,
+            "screening_record": str(self.screening_id) if self.screening_id else None,
             "result": self.result.to_dict(),
             "policy": {
                 "post_surgical_window_days": self.policy.post_surgical_window_days,
@@ -72,7 +82,46 @@ def plan_overrides(plan: TreatmentPlan) -> list[PlanOverride]:
     cache = getattr(plan, "_prefetched_objects_cache", {})
     if "overrides" in cache:
         return list(cache["overrides"])
-    return list(plan.overrides.select_related("recorded_by").order_by("recorded_at", "id"))
+    return list(
+        plan.overrides.select_related("recorded_by", "screening").order_by("recorded_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class _BoundCase:
+    case: dict[str, Any]
+    screening_id: Any
+    earlier: tuple[PlanOverride, ...]  # overrides made on another questionnaire
+
+
+def _bound_case(
+    plan: TreatmentPlan,
+    *,
+    sites: Sequence[PlanSite] | None = None,
+    overrides: Sequence[PlanOverride] | None = None,
+) -> _BoundCase:
+    """The contract case with only the overrides made on the questionnaire in force."""
+    on = plan.planned_date
+    sites = plan_sites(plan) if sites is None else sites
+    overrides = plan_overrides(plan) if overrides is None else overrides
+    certified_until = plan.practitioner.dn_certified_until(on)
+    facts, questionnaire = patient_facts_in_force(plan.patient, on=on)
+    screening_id = questionnaire.pk if questionnaire is not None else None
+    bound = [o for o in overrides if o.screening_id == screening_id]
+    case: dict[str, Any] = {
+        "session_date": on.isoformat(),
+        "practitioner": {
+            "dn_certified_until": certified_until.isoformat() if certified_until else None
+        },
+        "patient": facts,
+        "sites": [
+            {"muscle": site.muscle.code, "side": site.side, "estim": site.estim} for site in sites
+        ],
+    }
+    if bound:
+        case["overrides"] = [{"rule": o.rule, "reason": o.reason} for o in bound]
+    earlier = tuple(o for o in overrides if o.screening_id != screening_id)
+    return _BoundCase(case, screening_id, earlier)
 
 
 def plan_case_dict(
@@ -83,27 +132,22 @@ def plan_case_dict(
 ) -> dict[str, Any]:
     """The contract's case object for ``plan`` as the database stands now.
 
+    Its overrides are those made on the questionnaire in force (see the module docstring).
     Queries: the practitioner's certification (1-2), the patient's facts (8, or none when the
     patient was loaded with patients.selectors.patients_with_facts), sites and overrides (one
     each unless prefetched or given).
     """
-    on = plan.planned_date
-    sites = plan_sites(plan) if sites is None else sites
-    overrides = plan_overrides(plan) if overrides is None else overrides
-    certified_until = plan.practitioner.dn_certified_until(on)
-    case: dict[str, Any] = {
-        "session_date": on.isoformat(),
-        "practitioner": {
-            "dn_certified_until": certified_until.isoformat() if certified_until else None
-        },
-        "patient": patient_facts(plan.patient, on=on),
-        "sites": [
-            {"muscle": site.muscle.code, "side": site.side, "estim": site.estim} for site in sites
-        ],
-    }
-    if overrides:
-        case["overrides"] = [{"rule": o.rule, "reason": o.reason} for o in overrides]
-    return case
+    return _bound_case(plan, sites=sites, overrides=overrides).case
+
+
+def _to_reconfirm(result: Result, earlier: Sequence[PlanOverride]) -> tuple[PlanOverride, ...]:
+    """The latest earlier override of each relative finding that is open now."""
+    open_rules = {f.rule for f in result.findings if f.overridden is False}
+    latest: dict[str, PlanOverride] = {}
+    for override in earlier:  # in recording order: the last one per rule wins
+        if override.rule in open_rules:
+            latest[override.rule] = override
+    return tuple(latest.values())
 
 
 def _muscles(sites: Sequence[PlanSite]) -> Mapping[str, MuscleFact]:
@@ -130,9 +174,25 @@ def screen_plan(plan: TreatmentPlan, *, policy: Policy | None = None) -> PlanScr
     sites = plan_sites(plan)
     overrides = plan_overrides(plan)
     policy = screening_policy() if policy is None else policy
-    case = plan_case_dict(plan, sites=sites, overrides=overrides)
+    bound = _bound_case(plan, sites=sites, overrides=overrides)
     if not sites:
-        return PlanScreening(case=case, result=None, policy=policy)
+        return PlanScreening(
+            case=bound.case, result=None, policy=policy, screening_id=bound.screening_id
+        )
     muscles = _muscles(sites)
-    result = evaluate(parse_case(case, muscles=muscles), policy=policy, muscles=muscles)
-    return PlanScreening(case=case, result=result, policy=policy)
+    result = evaluate(parse_case(bound.case, muscles=muscles), policy=policy, muscles=muscles)
+    return PlanScreening(
+        case=bound.case,
+        result=result,
+        policy=policy,
+        screening_id=bound.screening_id,
+        to_reconfirm=_to_reconfirm(result, bound.earlier),
+    )
+
+
+def screen_plan_on(plan: TreatmentPlan, *, practitioner, on: dt.date) -> PlanScreening:
+    """Screen ``plan`` as if carried out on ``on`` by ``practitioner`` (a session's re-screen)."""
+    judged = copy.copy(plan)
+    judged.planned_date = on
+    judged.practitioner = practitioner
+    return screen_plan(judged)

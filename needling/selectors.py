@@ -56,7 +56,9 @@ def plan_workspace() -> QuerySet[TreatmentPlan]:
     nine tables costs PostgreSQL more to plan than to run."""
     return TreatmentPlan.objects.select_related("patient", "practitioner").prefetch_related(
         Prefetch("sites", queryset=PlanSite.objects.select_related("muscle")),
-        Prefetch("overrides", queryset=PlanOverride.objects.select_related("recorded_by")),
+        Prefetch(
+            "overrides", queryset=PlanOverride.objects.select_related("recorded_by", "screening")
+        ),
     )
 
 

@@ -91,6 +91,15 @@ def _certified_on(user, on: dt.date) -> bool:
     return until is not None and until >= on
 
 
+def may_override(user, *, on: dt.date) -> bool:
+    """A DN practitioner, allowed to record overrides, with a certification valid on ``on``."""
+    return (
+        _practises_dn(user)
+        and user.has_perm("needling.add_planoverride")
+        and _certified_on(user, on)
+    )
+
+
 def _lock_draft(plan: TreatmentPlan) -> TreatmentPlan:
     """The plan's row, locked for this transaction; a ValidationError unless still a draft."""
     locked = (
@@ -244,6 +253,15 @@ def plan_site_add(
 
 
 @transaction.atomic
+def plan_sites_add(*, plan: TreatmentPlan, user, sides: tuple[str, ...], **site) -> list[PlanSite]:
+    """Add the same muscle and needle on each of ``sides`` (left and right for "both").
+
+    All or nothing: when one side cannot be added (already planned, say), neither is.
+    """
+    return [plan_site_add(plan=plan, user=user, side=side, **site) for side in sides]
+
+
+@transaction.atomic
 def plan_site_remove(*, plan: TreatmentPlan, user, site_id: int) -> None:
     locked = _lock_draft(plan)
     deleted, _ = PlanSite.objects.filter(pk=site_id, plan=locked).delete()
@@ -287,7 +305,52 @@ def plan_override_record(*, plan: TreatmentPlan, user, rule: str, reason: str) -
         errors["rule"] = "That finding already has an override."
     if errors:
         raise ValidationError(errors)
-    record = PlanOverride(plan=locked, rule=rule, reason=reason, recorded_by=user)
+    record = PlanOverride(
+        plan=locked,
+        rule=rule,
+        reason=reason,
+        recorded_by=user,
+        screening_id=screening.screening_id,
+    )
+    record.full_clean()
+    record.save()
+    return record
+
+
+@transaction.atomic
+def plan_override_reconfirm(
+    *, plan: TreatmentPlan, user, rule: str, on: dt.date | None = None
+) -> PlanOverride:
+    """Confirm again, on the screening now in force, an override made on an earlier one.
+
+    The plan is judged as a draft is (its own date and practitioner) or, with ``on``, as a
+    session on that day by ``user``. The finding must be open now and have an earlier
+    override; the new row repeats that reason, names ``user`` and links the earlier row. It
+    works on an approved plan too: the plan and its snapshot stay as they are.
+    """
+    from needling.screening_db import screen_plan, screen_plan_on
+
+    if not _practises_dn(user) or not _certified_on(user, timezone.localdate()):
+        raise PermissionDenied("Only a practitioner with a valid DN certification may override.")
+    locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    if locked.status not in (PlanStatus.DRAFT, PlanStatus.APPROVED):
+        raise ValidationError("This plan was superseded: work on its current version.")
+    screening = (
+        screen_plan(locked) if on is None else screen_plan_on(locked, practitioner=user, on=on)
+    )
+    earlier = {o.rule: o for o in screening.to_reconfirm}.get(rule)
+    if earlier is None:
+        raise ValidationError(
+            {"rule": "That finding has no override from an earlier screening to confirm again."}
+        )
+    record = PlanOverride(
+        plan=locked,
+        rule=rule,
+        reason=earlier.reason,
+        recorded_by=user,
+        screening_id=screening.screening_id,
+        confirms=earlier,
+    )
     record.full_clean()
     record.save()
     return record

@@ -7,7 +7,6 @@ reject UPDATE and DELETE of signed rows (migration 0006).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Any
 
@@ -73,17 +72,30 @@ def _not_clear_reason(screening) -> str:
     else:
         found = [f for f in result.findings if f.overridden is False]
     reasons = "; ".join(f"{f.rule}: {f.message}" for f in found) or result.decision
-    return f"Today's screening is {result.decision}, so the session cannot proceed. {reasons}"
+    text = f"Today's screening is {result.decision}, so the session cannot proceed. {reasons}"
+    if screening.to_reconfirm:
+        rules = ", ".join(o.rule for o in screening.to_reconfirm)
+        text += (
+            f" The override of {rules} was made on an earlier screening: a certified "
+            "practitioner must confirm it again on today's screening."
+        )
+    return text
 
 
 def rescreen_today(*, plan: TreatmentPlan, practitioner, on: dt.date):
     """Screen ``plan`` with the facts as they stand on ``on`` and this practitioner."""
-    from needling.screening_db import screen_plan
+    from needling.screening_db import screen_plan_on
 
-    today_plan = copy.copy(plan)
-    today_plan.planned_date = on
-    today_plan.practitioner = practitioner
-    return screen_plan(today_plan)
+    return screen_plan_on(plan, practitioner=practitioner, on=on)
+
+
+def overrides_to_reconfirm(*, plans, practitioner, on: dt.date) -> list[tuple[Any, Any]]:
+    """(plan, earlier override) pairs a session on ``on`` needs confirmed again first."""
+    return [
+        (plan, earlier)
+        for plan in plans
+        for earlier in rescreen_today(plan=plan, practitioner=practitioner, on=on).to_reconfirm
+    ]
 
 
 def _lock_draft(session: SessionRecord) -> SessionRecord:

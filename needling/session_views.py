@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,6 +25,7 @@ from clinic.access import requires
 from clinic.booking import selectors as booking_selectors
 from clinic.booking.times import local_today
 from clinic.views import apply_errors
+from needling import services as plan_services
 from needling import session_selectors as selectors
 from needling import session_services as services
 from needling.models import PlanStatus, TreatmentPlan
@@ -107,6 +109,10 @@ def session_start(request: HttpRequest, appointment_pk: int) -> HttpResponse:
         "form": form,
         "todays_questionnaire": todays,
         "screening_url": screening_url,
+        "to_reconfirm": services.overrides_to_reconfirm(
+            plans=plans, practitioner=request.user, on=today
+        ),
+        "can_override": plan_services.may_override(request.user, on=timezone.localdate()),
     }
     return render(request, "needling/sessions/session_start.html", context)
 

@@ -29,6 +29,11 @@ urlpatterns = [
         name="plan_site_remove",
     ),
     path("plans/<uuid:pk>/overrides/", plan_views.plan_override, name="plan_override"),
+    path(
+        "plans/<uuid:pk>/overrides/reconfirm/",
+        plan_views.plan_override_reconfirm,
+        name="plan_override_reconfirm",
+    ),
     path("plans/<uuid:pk>/approve/", plan_views.plan_approve, name="plan_approve"),
     path("plans/<uuid:pk>/new-version/", plan_views.plan_new_version, name="plan_new_version"),
     path("plans/<uuid:pk>/pdf/status/", plan_views.plan_document, name="plan_document"),

@@ -13,7 +13,7 @@ from clinic.views import apply_errors
 from needling import selectors, services
 from needling.forms import ApiTokenForm, ScreeningSettingsForm, StricterRuleForm
 from needling.knowledge.catalogue import PAIN_AREAS, REGIONS
-from needling.knowledge.rules import SEVERITY_ORDER
+from needling.knowledge.rules import CATALOGUE_VERSION, SEVERITY_ORDER
 from needling.models import ApiToken, Contraindication, Muscle, StricterRule
 
 PAIN_AREA_LABELS = dict(PAIN_AREAS)
@@ -31,7 +31,13 @@ def rule_catalogue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "needling/rule_catalogue.html",
-        {"groups": groups, "stricter": stricter, "settings_row": selectors.screening_settings()},
+        {
+            "groups": groups,
+            "stricter": stricter,
+            "settings_row": selectors.screening_settings(),
+            "catalogue_version": CATALOGUE_VERSION,
+            "rule_count": len(rules),
+        },
     )
 
 

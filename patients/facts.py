@@ -11,79 +11,43 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from patients import questions
 from patients.models import Patient, ScreeningQuestionnaire
 
-# The keys of the contract's `screening` object, in the contract's order.
-SCREENING_KEYS: tuple[str, ...] = (
-    "needle_phobia",
-    "willing_to_proceed",
-    "able_to_consent",
-    "acute_illness",
-    "bleeding_disorder",
-    "anticoagulant",
-    "immunocompromised",
-    "pregnancy_due_date",
-    "epilepsy",
-    "diabetes",
-    "vascular_disease",
-    "metal_allergy",
-    "prosthetic_heart_valve",
-    "cancer_history",
-    "lung_disease",
-    "implanted_devices",
-    "infections",
-    "tumors",
-    "lymphedema",
-    "surgeries",
-    "varicosities",
-)
-ANTICOAGULANT_KEYS: tuple[str, ...] = (
-    "drug",
-    "vitamin_k_antagonist",
-    "inr",
-    "inr_on",
-    "inr_target_low",
-    "inr_target_high",
-    "last_dose_change_on",
-    "recent_bleeding",
-)
-BOOLEAN_KEYS: tuple[str, ...] = (
-    "needle_phobia",
-    "willing_to_proceed",
-    "able_to_consent",
-    "acute_illness",
-    "bleeding_disorder",
-    "immunocompromised",
-    "diabetes",
-    "vascular_disease",
-    "metal_allergy",
-    "prosthetic_heart_valve",
-    "cancer_history",
-    "lung_disease",
-)
+# The contract's keys, declared once in patients.questions (re-exported for the callers).
+SCREENING_KEYS = questions.SCREENING_KEYS
+ANTICOAGULANT_KEYS = questions.ANTICOAGULANT_KEYS
+BOOLEAN_KEYS = questions.BOOLEAN_KEYS
 
 
 def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _number(value: Decimal | None) -> float | None:
-    return float(value) if value is not None else None
-
-
 def anticoagulant_facts(questionnaire: ScreeningQuestionnaire) -> dict[str, Any] | None:
     if not questionnaire.anticoagulant_drug:
         return None
     return {
-        "drug": questionnaire.anticoagulant_drug,
-        "vitamin_k_antagonist": questionnaire.vitamin_k_antagonist,
-        "inr": _number(questionnaire.inr),
-        "inr_on": _iso(questionnaire.inr_on),
-        "inr_target_low": _number(questionnaire.inr_target_low),
-        "inr_target_high": _number(questionnaire.inr_target_high),
-        "last_dose_change_on": _iso(questionnaire.last_dose_change_on),
-        "recent_bleeding": questionnaire.recent_bleeding,
+        key: _fact(getattr(questionnaire, field))
+        for key, field in questions.ANTICOAGULANT_FIELDS.items()
     }
+
+
+def _fact(value: Any) -> Any:
+    """A model value as contract JSON: dates as ISO strings, decimals as floats."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _rows(questionnaire: ScreeningQuestionnaire, finding_list: questions.FindingList) -> list:
+    fields = questions.ROW_FIELDS[finding_list.row]
+    rows = list(getattr(questionnaire, finding_list.key).all())
+    if finding_list.ordered_by:
+        rows.sort(key=lambda row: (getattr(row, finding_list.ordered_by), row.pk or 0))
+    return [{field: _fact(getattr(row, field)) for field in fields} for row in rows]
 
 
 def screening_facts(questionnaire: ScreeningQuestionnaire) -> dict[str, Any]:
@@ -96,34 +60,20 @@ def screening_facts(questionnaire: ScreeningQuestionnaire) -> dict[str, Any]:
     facts["anticoagulant"] = anticoagulant_facts(questionnaire)
     facts["pregnancy_due_date"] = _iso(questionnaire.pregnancy_due_date)
     facts["epilepsy"] = questionnaire.epilepsy
-    facts["implanted_devices"] = [
-        {"kind": d.kind, "region": d.region, "side": d.side}
-        for d in questionnaire.implanted_devices.all()
-    ]
-    facts["infections"] = [
-        {"region": i.region, "side": i.side} for i in questionnaire.infections.all()
-    ]
-    facts["tumors"] = [{"region": t.region, "side": t.side} for t in questionnaire.tumors.all()]
-    facts["lymphedema"] = [
-        {"limb": item.limb, "side": item.side} for item in questionnaire.lymphedema.all()
-    ]
-    facts["surgeries"] = [
-        {
-            "on": s.on.isoformat(),
-            "region": s.region,
-            "side": s.side,
-            "joint_replacement": s.joint_replacement,
-        }
-        for s in sorted(questionnaire.surgeries.all(), key=lambda s: (s.on, s.pk or 0))
-    ]
-    facts["varicosities"] = [
-        {"region": v.region, "side": v.side} for v in questionnaire.varicosities.all()
-    ]
+    for finding_list in questions.FINDING_LISTS:
+        facts[finding_list.key] = _rows(questionnaire, finding_list)
     return {key: facts[key] for key in SCREENING_KEYS}
 
 
 def patient_facts(patient: Patient, *, on: dt.date) -> dict[str, Any]:
-    """The contract's `patient` object as it stood on `on` (usually the session date).
+    """The contract's `patient` object as it stood on `on` (see patient_facts_in_force)."""
+    return patient_facts_in_force(patient, on=on)[0]
+
+
+def patient_facts_in_force(
+    patient: Patient, *, on: dt.date
+) -> tuple[dict[str, Any], ScreeningQuestionnaire | None]:
+    """The contract's `patient` object as it stood on `on`, and the questionnaire it came from.
 
     The screening and consent are the latest ones dated on or before `on`; when there is none,
     `screened_on` / `consent_signed_on` are null and `screening` is left out, as the contract
@@ -142,4 +92,4 @@ def patient_facts(patient: Patient, *, on: dt.date) -> dict[str, Any]:
     }
     if questionnaire is not None:
         facts["screening"] = screening_facts(questionnaire)
-    return facts
+    return facts, questionnaire

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinic.forms import DateInput
 from clinic.models import Location
-from patients import icd10
+from patients import icd10, questions
 from patients.models import (
     DUE_DATE_MAX_AHEAD,
     DUE_DATE_MAX_PAST,
@@ -94,20 +94,7 @@ class PatientForm(PatientQuickForm):
     )
 
     class Meta(PatientQuickForm.Meta):
-        fields = [
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "sex",
-            "phone",
-            "email",
-            "address",
-            "emergency_contact_name",
-            "emergency_contact_phone",
-            "referring_physician",
-            "preferred_location",
-            "notes",
-        ]
+        fields = list(Patient.DETAIL_FIELDS)
         labels = {"notes": "Clinical notes"}
 
     def __init__(self, *args, clinical: bool, **kwargs):
@@ -129,70 +116,13 @@ class PatientSearchForm(forms.Form):
 
 # --- The screening questionnaire ----------------------------------------------------------------
 
-FINDING_LISTS = (
-    # (list name, parent question field, the question, one row's name)
-    (
-        "implanted_devices",
-        "has_implanted_devices",
-        "Does the patient have an implanted device (pacemaker, ICD, neurostimulator, pump)?",
-        "Implanted device",
-    ),
-    (
-        "infections",
-        "has_infections",
-        "Is there an infection, open wound or inflamed skin anywhere?",
-        "Infection or wound",
-    ),
-    ("tumors", "has_tumors", "Does the patient have an active tumor?", "Tumor"),
-    ("lymphedema", "has_lymphedema", "Is there lymphedema in an arm or a leg?", "Lymphedema"),
-    (
-        "surgeries",
-        "has_surgeries",
-        "Has the patient had an operation in the last year, or ever a joint replacement?",
-        "Surgery",
-    ),
-    ("varicosities", "has_varicosities", "Does the patient have varicose veins?", "Varicose veins"),
-)
-
-ANTICOAGULANT_FIELDS = (
-    "anticoagulant_drug",
-    "vitamin_k_antagonist",
-    "inr",
-    "inr_on",
-    "inr_target_low",
-    "inr_target_high",
-    "last_dose_change_on",
-    "recent_bleeding",
-)
-# Parent question -> the follow-up fields shown (and validated) only when it is answered yes.
-FOLLOW_UPS: dict[str, tuple[str, ...]] = {
-    "has_epilepsy": ("epilepsy_controlled",),
-    "takes_anticoagulant": ANTICOAGULANT_FIELDS,
-    "pregnant": ("pregnancy_due_date",),
-}
-# Questions that map one to one onto questionnaire booleans, by section.
-SECTIONS = (
-    (
-        "Taking part",
-        ("needle_phobia", "willing_to_proceed", "able_to_consent"),
-    ),
-    (
-        "General health",
-        (
-            "acute_illness",
-            "immunocompromised",
-            "diabetes",
-            "vascular_disease",
-            "metal_allergy",
-            "prosthetic_heart_valve",
-            "cancer_history",
-            "lung_disease",
-            "has_epilepsy",
-        ),
-    ),
-    ("Bleeding and blood thinners", ("bleeding_disorder", "takes_anticoagulant")),
-    ("Pregnancy", ("pregnant",)),
-)
+# The questionnaire's declaration (one source for the form, the model, the facts and the
+# contract): SECTIONS and FOLLOW_UPS name the form's questions; ANTICOAGULANT_FIELDS the
+# details asked after "takes a blood thinner".
+ANTICOAGULANT_FIELDS = tuple(questions.ANTICOAGULANT_FIELDS.values())
+FINDING_LISTS = questions.FINDING_LISTS
+FOLLOW_UPS = questions.FOLLOW_UPS
+SECTIONS = questions.SECTIONS
 
 
 def _inr_field(label: str, **kwargs) -> forms.DecimalField:
@@ -213,45 +143,29 @@ def _inr_field(label: str, **kwargs) -> forms.DecimalField:
     )
 
 
-class QuestionnaireForm(forms.Form):
+def _question_fields() -> dict[str, forms.Field]:
+    """A yes/no field for every declared question, follow-up parent and finding list."""
+    fields: dict[str, forms.Field] = {}
+    for entry in questions.SCREENING:
+        name = entry.key if isinstance(entry, questions.YesNo) else entry.parent
+        fields[name] = YesNoField(entry.question, help_text=getattr(entry, "help", ""))
+    return fields
+
+
+# The declared questions as a form class, so QuestionnaireForm inherits them as fields.
+_DeclaredQuestions = type("_DeclaredQuestions", (forms.Form,), _question_fields())
+
+
+class QuestionnaireForm(_DeclaredQuestions):
+    """The DN screening questionnaire: the declared questions with their follow-up details."""
+
+    field_order = ["taken_on"]
     taken_on = forms.DateField(label="Date of the screening", widget=DateInput())
 
-    needle_phobia = YesNoField("Is the patient afraid of needles?")
-    willing_to_proceed = YesNoField("Is the patient willing to go ahead with dry needling?")
-    able_to_consent = YesNoField(
-        "Can the patient give informed consent?",
-        help_text="Understands the information (with an interpreter if needed); "
-        "a parent or guardian present for a minor.",
-    )
-    acute_illness = YesNoField(
-        "Is the patient acutely or unstably ill today?",
-        help_text="Fever, systemic infection, unstable heart condition, red-flag symptoms.",
-    )
-    immunocompromised = YesNoField(
-        "Is the patient's immune system weakened?",
-        help_text="Immunosuppressants or steroids, chemotherapy, transplant, "
-        "HIV with low counts, neutropenia.",
-    )
-    diabetes = YesNoField("Does the patient have diabetes?")
-    vascular_disease = YesNoField(
-        "Peripheral vascular disease, or ever a deep vein thrombosis (DVT)?"
-    )
-    metal_allergy = YesNoField("Is the patient allergic to nickel or chromium?")
-    prosthetic_heart_valve = YesNoField("Heart valve disease or a prosthetic heart valve?")
-    cancer_history = YesNoField("Has the patient ever had cancer?")
-    lung_disease = YesNoField(
-        "COPD or emphysema, very low body weight, or marked kyphosis?",
-    )
-    has_epilepsy = YesNoField("Does the patient have epilepsy?")
     epilepsy_controlled = YesNoField(
         "Are the seizures controlled?", required=False, help_text="No seizures on treatment."
     )
 
-    bleeding_disorder = YesNoField("A bleeding disorder or low platelets?")
-    takes_anticoagulant = YesNoField(
-        "Does the patient take a blood thinner (anticoagulant or antiplatelet)?",
-        help_text="Including aspirin, clopidogrel, warfarin, apixaban, rivaroxaban, heparin.",
-    )
     anticoagulant_drug = forms.CharField(
         label="Which drug?",
         max_length=80,
@@ -279,17 +193,9 @@ class QuestionnaireForm(forms.Form):
     )
     recent_bleeding = YesNoField("Any recent abnormal bleeding?", required=False)
 
-    pregnant = YesNoField("Is the patient pregnant?")
     pregnancy_due_date = forms.DateField(
         label="Estimated due date", required=False, widget=DateInput()
     )
-
-    has_implanted_devices = YesNoField(FINDING_LISTS[0][2])
-    has_infections = YesNoField(FINDING_LISTS[1][2])
-    has_tumors = YesNoField(FINDING_LISTS[2][2])
-    has_lymphedema = YesNoField(FINDING_LISTS[3][2])
-    has_surgeries = YesNoField(FINDING_LISTS[4][2])
-    has_varicosities = YesNoField(FINDING_LISTS[5][2])
 
     def __init__(self, *args, patient: Patient, **kwargs):
         self.patient = patient
@@ -404,8 +310,8 @@ class QuestionnaireForm(forms.Form):
             initial["recent_bleeding"] = YES if q.recent_bleeding else NO
         initial["pregnant"] = YES if q.pregnancy_due_date else NO
         initial["pregnancy_due_date"] = q.pregnancy_due_date
-        for name, parent, _, _ in FINDING_LISTS:
-            initial[parent] = YES if getattr(q, name).all() else NO
+        for finding_list in FINDING_LISTS:
+            initial[finding_list.parent] = YES if getattr(q, finding_list.key).all() else NO
         return initial
 
     anticoagulant_suggestions = COMMON_ANTICOAGULANTS

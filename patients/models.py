@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from patients.questions import YES_NO
 from patients.vocabulary import (
     DeviceKind,
     Epilepsy,
@@ -45,6 +46,22 @@ class Patient(models.Model):
         MALE = "M", "Male"
         INTERSEX = "X", "Intersex / other"
         UNKNOWN = "U", "Not stated"
+
+    # The details staff record and edit (the registration form and the services read this).
+    DETAIL_FIELDS = (
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "sex",
+        "phone",
+        "email",
+        "address",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "referring_physician",
+        "preferred_location",
+        "notes",
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     first_name = models.CharField(max_length=100)
@@ -184,22 +201,7 @@ class ScreeningQuestionnaire(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    needle_phobia = models.BooleanField("fear of needles", default=False)
-    willing_to_proceed = models.BooleanField("willing to proceed with dry needling", default=False)
-    able_to_consent = models.BooleanField("able to give informed consent", default=False)
-    acute_illness = models.BooleanField("acute or unstable illness", default=False)
-    bleeding_disorder = models.BooleanField("bleeding disorder or low platelets", default=False)
-    immunocompromised = models.BooleanField("immunocompromised", default=False)
-    diabetes = models.BooleanField(default=False)
-    vascular_disease = models.BooleanField("peripheral vascular disease or DVT", default=False)
-    metal_allergy = models.BooleanField("nickel or chromium allergy", default=False)
-    prosthetic_heart_valve = models.BooleanField(
-        "heart valve disease or prosthetic valve", default=False
-    )
-    cancer_history = models.BooleanField("history of cancer", default=False)
-    lung_disease = models.BooleanField(
-        "COPD, emphysema, very low BMI or marked kyphosis", default=False
-    )
+    # One boolean per yes/no question of patients.questions (added below the class).
     epilepsy = models.CharField(max_length=12, choices=Epilepsy.choices, default=Epilepsy.NONE)
     pregnancy_due_date = models.DateField("estimated due date", null=True, blank=True)
 
@@ -315,6 +317,13 @@ class ScreeningQuestionnaire(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+for _question in YES_NO:
+    ScreeningQuestionnaire.add_to_class(
+        _question.key, models.BooleanField(_question.label, default=False)
+    )
+del _question
 
 
 class ScreeningFinding(models.Model):

@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from clinic.models import User
-from patients import icd10
+from patients import icd10, questions
 from patients.models import (
     Condition,
     Consent,
@@ -37,20 +37,7 @@ from patients.models import (
 )
 from patients.vocabulary import pain_area_sides
 
-PATIENT_FIELDS = (
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "sex",
-    "phone",
-    "email",
-    "address",
-    "emergency_contact_name",
-    "emergency_contact_phone",
-    "referring_physician",
-    "preferred_location",
-    "notes",
-)
+PATIENT_FIELDS = Patient.DETAIL_FIELDS
 
 
 def _check_date_of_birth(date_of_birth: dt.date | None) -> None:
@@ -143,30 +130,15 @@ FINDING_MODELS: dict[str, type] = {
     "surgeries": Surgery,
     "varicosities": Varicosity,
 }
+# The questionnaire's own fields: the declared yes/no answers and the follow-up details.
 ANSWER_FIELDS = (
-    "needle_phobia",
-    "willing_to_proceed",
-    "able_to_consent",
-    "acute_illness",
-    "bleeding_disorder",
-    "immunocompromised",
-    "diabetes",
-    "vascular_disease",
-    "metal_allergy",
-    "prosthetic_heart_valve",
-    "cancer_history",
-    "lung_disease",
+    *questions.BOOLEAN_KEYS,
     "epilepsy",
     "pregnancy_due_date",
-    "anticoagulant_drug",
-    "vitamin_k_antagonist",
-    "inr",
-    "inr_on",
-    "inr_target_low",
-    "inr_target_high",
-    "last_dose_change_on",
-    "recent_bleeding",
+    *questions.ANTICOAGULANT_FIELDS.values(),
 )
+if set(FINDING_MODELS) != {f.key for f in questions.FINDING_LISTS}:
+    raise RuntimeError("every declared finding list needs its model in FINDING_MODELS")
 
 
 @transaction.atomic

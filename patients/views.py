@@ -221,7 +221,7 @@ def patient_access_log(request: HttpRequest, pk) -> HttpResponse:
 
 def _finding_formsets(data, initial_from=None) -> dict:
     formsets = {}
-    for name, _, _, _ in FINDING_LISTS:
+    for name in (f.key for f in FINDING_LISTS):
         initial = None
         if initial_from is not None:
             initial = [
@@ -268,7 +268,8 @@ def screening_new(request: HttpRequest, pk) -> HttpResponse:
         form_ok = form.is_valid()
         lists_ok = True
         findings = {}
-        for name, parent, _, row_name in FINDING_LISTS:
+        for finding_list in FINDING_LISTS:
+            name, parent = finding_list.key, finding_list.parent
             if not form.parent_is_yes(parent):
                 continue
             formset = formsets[name]
@@ -277,7 +278,8 @@ def screening_new(request: HttpRequest, pk) -> HttpResponse:
                 continue
             rows = finding_rows(formset)
             if not rows:
-                form.add_error(parent, f"You answered yes: add the {row_name.lower()} below.")
+                row_name = finding_list.row_name.lower()
+                form.add_error(parent, f"You answered yes: add the {row_name} below.")
                 lists_ok = False
             findings[name] = rows
         if form_ok and lists_ok and form.is_valid():
@@ -312,10 +314,7 @@ def screening_new(request: HttpRequest, pk) -> HttpResponse:
         (title, [(form[name], [form[c] for c in FOLLOW_UPS.get(name, ())]) for name in names])
         for title, names in SECTIONS
     ]
-    lists = [
-        (name, form[parent], row_name, formsets[name])
-        for name, parent, _, row_name in FINDING_LISTS
-    ]
+    lists = [(f.key, form[f.parent], f.row_name, formsets[f.key]) for f in FINDING_LISTS]
     return render(
         request,
         "patients/screening_form.html",
@@ -349,14 +348,7 @@ def screening_detail(request: HttpRequest, pk, screening_pk) -> HttpResponse:
         for name in names
         if hasattr(q, name) and name not in FOLLOW_UPS
     ]
-    lists = [
-        ("Implanted devices", list(q.implanted_devices.all())),
-        ("Infections, wounds, inflamed skin", list(q.infections.all())),
-        ("Active tumors", list(q.tumors.all())),
-        ("Lymphedema", list(q.lymphedema.all())),
-        ("Surgeries", list(q.surgeries.all())),
-        ("Varicose veins", list(q.varicosities.all())),
-    ]
+    lists = [(f.title, list(getattr(q, f.key).all())) for f in FINDING_LISTS]
     return render(
         request,
         "patients/screening_detail.html",

@@ -7,10 +7,11 @@ empty, ``epilepsy`` to ``"none"``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import date
 
 from needling.knowledge.rules import RELATIVE_RULE_CODES, RULES_BY_CODE
+from patients.questions import BOOLEAN_KEYS, FINDING_LISTS, SCREENING_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,31 +80,41 @@ class Surgery:
     joint_replacement: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Screening:
-    """The patient's answers to the screening questionnaire."""
+# The value types of the questionnaire's row shapes (patients.questions.ROW_FIELDS).
+_ROW_TYPES: dict[str, type] = {
+    "region_flag": RegionFlag,
+    "device": Device,
+    "lymphedema": Lymphedema,
+    "surgery": Surgery,
+}
+_DETAILS: dict[str, tuple[object, object]] = {
+    "anticoagulant": (Anticoagulant | None, None),
+    "pregnancy_due_date": (date | None, None),
+    "epilepsy": (str, "none"),
+}
 
-    needle_phobia: bool = False
-    willing_to_proceed: bool = False
-    able_to_consent: bool = False
-    acute_illness: bool = False
-    bleeding_disorder: bool = False
-    anticoagulant: Anticoagulant | None = None
-    immunocompromised: bool = False
-    pregnancy_due_date: date | None = None
-    epilepsy: str = "none"
-    diabetes: bool = False
-    vascular_disease: bool = False
-    metal_allergy: bool = False
-    prosthetic_heart_valve: bool = False
-    cancer_history: bool = False
-    lung_disease: bool = False
-    implanted_devices: tuple[Device, ...] = ()
-    infections: tuple[RegionFlag, ...] = ()
-    tumors: tuple[RegionFlag, ...] = ()
-    lymphedema: tuple[Lymphedema, ...] = ()
-    surgeries: tuple[Surgery, ...] = ()
-    varicosities: tuple[RegionFlag, ...] = ()
+
+def _screening_field(key: str) -> tuple[str, object, object]:
+    if key in BOOLEAN_KEYS:
+        return key, bool, False
+    finding_list = next((f for f in FINDING_LISTS if f.key == key), None)
+    if finding_list is not None:
+        return key, tuple[_ROW_TYPES[finding_list.row], ...], ()
+    return (key, *_DETAILS[key])
+
+
+# The patient's answers to the screening questionnaire: one field per key of the contract's
+# ``screening`` object, made from the questionnaire's declaration (patients.questions), so a new
+# yes/no question is a new boolean here too. Frozen, slotted, keyword-only.
+Screening = make_dataclass(
+    "Screening",
+    [_screening_field(key) for key in SCREENING_KEYS],
+    frozen=True,
+    slots=True,
+    kw_only=True,
+)
+Screening.__module__ = __name__
+Screening.__doc__ = "The patient's answers to the screening questionnaire (defaults: contract)."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

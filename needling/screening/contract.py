@@ -39,6 +39,13 @@ from needling.screening.case import (
     Surgery,
 )
 from needling.screening.engine import OVERRIDE_REASON_MIN, evaluate
+from patients.questions import (
+    ANTICOAGULANT_KEYS,
+    BOOLEAN_KEYS,
+    FINDING_LISTS,
+    ROW_FIELDS,
+    SCREENING_KEYS,
+)
 
 T = TypeVar("T")
 Json = Any
@@ -193,22 +200,11 @@ def _side(value: Json, path: str) -> str:
 
 # ---------------------------------------------------------------- screening parts
 
-_REGION_FLAG = frozenset({"region", "side"})
-_DEVICE = frozenset({"kind", "region", "side"})
-_LYMPHEDEMA = frozenset({"limb", "side"})
-_SURGERY = frozenset({"on", "region", "side", "joint_replacement"})
-_ANTICOAGULANT = frozenset(
-    {
-        "drug",
-        "vitamin_k_antagonist",
-        "inr",
-        "inr_on",
-        "inr_target_low",
-        "inr_target_high",
-        "last_dose_change_on",
-        "recent_bleeding",
-    }
-)
+_REGION_FLAG = frozenset(ROW_FIELDS["region_flag"])
+_DEVICE = frozenset(ROW_FIELDS["device"])
+_LYMPHEDEMA = frozenset(ROW_FIELDS["lymphedema"])
+_SURGERY = frozenset(ROW_FIELDS["surgery"])
+_ANTICOAGULANT = frozenset(ANTICOAGULANT_KEYS)
 
 
 def _region_flag(value: Json, path: str) -> RegionFlag:
@@ -260,31 +256,18 @@ def _anticoagulant(value: Json, path: str) -> Anticoagulant:
     )
 
 
-_SCREENING_BOOLEANS = (
-    "needle_phobia",
-    "willing_to_proceed",
-    "able_to_consent",
-    "acute_illness",
-    "bleeding_disorder",
-    "immunocompromised",
-    "diabetes",
-    "vascular_disease",
-    "metal_allergy",
-    "prosthetic_heart_valve",
-    "cancer_history",
-    "lung_disease",
-)
-_SCREENING_LISTS: dict[str, Callable[[Json, str], tuple[object, ...]]] = {
-    "implanted_devices": _list_of(_device),
-    "infections": _list_of(_region_flag),
-    "tumors": _list_of(_region_flag),
-    "lymphedema": _list_of(_lymphedema),
-    "surgeries": _list_of(_surgery),
-    "varicosities": _list_of(_region_flag),
+# Row readers by the row shapes of patients.questions.ROW_FIELDS.
+_ROW_READERS: dict[str, Callable[[Json, str], object]] = {
+    "region_flag": _region_flag,
+    "device": _device,
+    "lymphedema": _lymphedema,
+    "surgery": _surgery,
 }
-_SCREENING = frozenset(
-    {*_SCREENING_BOOLEANS, *_SCREENING_LISTS, "anticoagulant", "pregnancy_due_date", "epilepsy"}
-)
+_SCREENING_BOOLEANS = BOOLEAN_KEYS
+_SCREENING_LISTS: dict[str, Callable[[Json, str], tuple[object, ...]]] = {
+    f.key: _list_of(_ROW_READERS[f.row]) for f in FINDING_LISTS
+}
+_SCREENING = frozenset(SCREENING_KEYS)
 
 
 def _screening(value: Json, path: str) -> Screening:

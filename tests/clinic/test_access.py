@@ -359,6 +359,7 @@ MATRIX = {
     "needling:plan_site_suggested": (_plan, THERAPIST, 405),  # POST only
     "needling:plan_site_remove": (_plan_site, THERAPIST, 405),  # POST only
     "needling:plan_override": (_plan, THERAPIST, 405),  # POST only
+    "needling:plan_override_reconfirm": (_plan, THERAPIST, 405),  # POST only
     "needling:plan_approve": (_plan, THERAPIST, 200),
     "needling:plan_new_version": (_approved_plan, THERAPIST, 200),
     "needling:plan_document": (_approved_plan, PLAN_READERS, 200),

@@ -110,3 +110,18 @@ def test_a_missing_file_exits_2(tmp_path):
     result = screen("", str(tmp_path / "nope.json"))
     assert result.returncode == 2
     assert "cannot read the file" in result.stderr
+
+
+def test_a_midline_lung_risk_site_is_blocked_on_the_command_line_too():
+    """Catalogue v2 through the CLI: the same engine as the plan panel, API and PDF."""
+    import copy
+
+    case = copy.deepcopy(EXAMPLE)
+    case["sites"] = [{"muscle": "rhomboids", "side": "midline"}]
+    case["patient"]["screening"]["anticoagulant"]["inr_on"] = "2026-03-11"  # after the session
+    result = screen(json.dumps(case))
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["decision"] == "blocked"
+    rules = [f["rule"] for f in answer["findings"]]
+    assert "bilateral_thorax" in rules and "anticoagulant_uncontrolled" in rules

@@ -645,3 +645,64 @@ def test_screen_again_picks_up_a_newer_questionnaire(therapist_client, plan, the
     response = therapist_client.get(url("plan_workspace", plan), headers=HTMX)
     html = response.content.decode()
     assert "<html" not in html and "Blocked" in html and "acute_illness" in html
+
+
+# ---------------------------------------------------------------- sides in the editor (v2)
+
+BOTH = {
+    "muscle": "infraspinatus",
+    "side": "both",
+    "technique": "static",
+    "needle_gauge": "0.25",
+    "needle_length_mm": "30",
+}
+
+
+def test_the_editor_offers_left_right_and_both_never_midline(therapist_client, plan):
+    html = therapist_client.get(plan.get_absolute_url()).content.decode()
+    assert '<option value="both">Both sides (two sites)</option>' in html
+    assert '<option value="midline"' not in html
+
+
+def test_both_sides_adds_a_left_and_a_right_site(therapist_client, plan):
+    response = therapist_client.post(url("plan_site_add", plan), BOTH, headers=HTMX)
+    assert response.status_code == 200
+    assert sorted(plan.sites.values_list("muscle__code", "side")) == [
+        ("infraspinatus", "left"),
+        ("infraspinatus", "right"),
+    ]
+
+
+def test_both_sides_adds_nothing_when_one_side_is_already_planned(
+    therapist_client, plan, therapist
+):
+    add(plan, therapist, "infraspinatus", "right")
+    response = therapist_client.post(url("plan_site_add", plan), BOTH, headers=HTMX)
+    assert response.status_code == 200  # htmx swaps the panel with the error in place
+    assert "Infraspinatus (right) is already in the plan." in response.content.decode()
+    assert list(plan.sites.values_list("muscle__code", "side")) == [("infraspinatus", "right")]
+
+
+def test_both_sides_of_a_lung_risk_muscle_is_blocked_as_bilateral_thorax(therapist_client, plan):
+    data = {**BOTH, "muscle": "rhomboids"}
+    response = therapist_client.post(url("plan_site_add", plan), data, headers=HTMX)
+    assert response.status_code == 200
+    assert 'data-rule="bilateral_thorax"' in response.content.decode()
+
+
+def test_a_midline_lung_risk_site_is_blocked_in_the_editor_and_the_api(
+    therapist_client, plan, therapist
+):
+    """A midline site (older data, or the contract) is judged as both sides everywhere."""
+    from needling.screening_db import screen_plan
+
+    add(plan, therapist, "thoracic_paraspinals", "midline")
+    html = therapist_client.get(plan.get_absolute_url()).content.decode()
+    assert 'data-rule="bilateral_thorax"' in html
+    screening = screen_plan(plan)
+    assert screening.decision == "blocked"
+    api = therapist_client.post(
+        reverse("api_screening_evaluate"), screening.case, content_type="application/json"
+    )
+    assert api.json()["decision"] == "blocked"
+    assert api.json()["findings"][0]["rule"] == "bilateral_thorax"
