@@ -11,11 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from clinic.booking.times import local_today
-from needling import services
-from needling.models import Muscle, PlanOverride
+from needling.models import PlanOverride
 from needling.session_models import SessionRecord
-from tests.factories import ConditionFactory, ScreeningFactory
-from tests.sessions.helpers import dn_appointment, ready_patient
+from tests.factories import ScreeningFactory
+from tests.sessions.helpers import approved_plan, dn_appointment, ready_patient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,17 +43,13 @@ def rescreened_visit(shipped_data, therapist, location):
         last_name="Moreau",
     )
     patient.questionnaires.update(epilepsy="controlled")
-    plan = services.plan_create(
-        user=therapist,
+    plan = approved_plan(
+        therapist=therapist,
         patient=patient,
-        condition=ConditionFactory(patient=patient, recorded_by=therapist),
-        planned_date=day,
         location=location,
+        on=day,
+        overrides=(("epilepsy", REASON),),
     )
-    deltoid = Muscle.objects.get(code="deltoid")
-    services.plan_site_add(plan=plan, user=therapist, muscle=deltoid, side="left")
-    services.plan_override_record(plan=plan, user=therapist, rule="epilepsy", reason=REASON)
-    plan = services.plan_approve(plan=plan, user=therapist)
     ScreeningFactory(patient=patient, taken_on=day, taken_by=therapist, epilepsy="controlled")
     dn_appointment(therapist=therapist, patient=patient, location=location)
     return plan
@@ -73,7 +68,7 @@ def test_a_therapist_confirms_an_earlier_override_before_the_session(login, resc
     assert not SessionRecord.objects.exists()
 
     pending.get_by_role("button", name="Confirm the override again for epilepsy").click()
-    expect(page.get_by_role("alert").first).to_contain_text("confirmed on the current screening")
+    expect(page.get_by_role("status").first).to_contain_text("confirmed on the current screening")
     expect(page.get_by_role("region", name="Overrides to confirm again")).to_have_count(0)
     page.get_by_label("Use the questionnaire the patient completed today").check()
     page.get_by_role("button", name="Screen and open the session").click()

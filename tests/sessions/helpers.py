@@ -20,7 +20,10 @@ def ready_patient(*, therapist, on: dt.date, **patient_fields):
     return patient
 
 
-def approved_plan(*, therapist, patient, location, on: dt.date, sites=(("deltoid", "left"),)):
+def approved_plan(
+    *, therapist, patient, location, on: dt.date, sites=(("deltoid", "left"),), overrides=()
+):
+    """An approved plan of ``sites``, with ``overrides`` as (rule, reason) pairs."""
     plan = services.plan_create(
         user=therapist,
         patient=patient,
@@ -32,6 +35,8 @@ def approved_plan(*, therapist, patient, location, on: dt.date, sites=(("deltoid
         services.plan_site_add(
             plan=plan, user=therapist, muscle=Muscle.objects.get(code=code), side=side
         )
+    for rule, reason in overrides:
+        services.plan_override_record(plan=plan, user=therapist, rule=rule, reason=reason)
     return services.plan_approve(plan=plan, user=therapist)
 
 
