@@ -211,7 +211,8 @@ def store_pdf(plan: TreatmentPlan, pdf: bytes) -> str:
 
 def pdf_context(plan: TreatmentPlan, screening: PlanScreening) -> dict:
     sites = plan_sites(plan)
-    overrides = plan_overrides(plan)
+    # The overrides that lift findings now: those made on the screening the plan is judged on.
+    overrides = [o for o in plan_overrides(plan) if o.screening_id == screening.screening_id]
     views = site_views(screening.result, sites)
     certification = (
         DNCertification.objects.filter(

@@ -13,6 +13,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from needling import services
 from needling import session_services as sessions
@@ -231,3 +232,19 @@ def test_front_desk_cannot_confirm(approved, patient, front_desk_client):
     url = reverse("needling:plan_override_reconfirm", args=[approved.pk])
     assert front_desk_client.post(url, {"rule": "epilepsy"}).status_code == 403
     assert PlanOverride.objects.count() == 1
+
+
+def test_the_pdf_lists_the_overrides_of_the_screening_it_was_judged_on(
+    approved, therapist, patient
+):
+    from needling.documents import render_plan_html
+
+    rescreen_today(patient)
+    again = services.plan_override_reconfirm(plan=approved, user=therapist, rule="epilepsy")
+    screening = screen_plan(approved)
+    assert screening.is_clear
+    html = render_plan_html(approved, screening)
+    recorded = html.split("<h2>Overrides recorded</h2>", 1)[1].split("</table>", 1)[0]
+    assert recorded.count("<tr><td>epilepsy</td>") == 1  # the confirmation, not the earlier row
+    assert html.count(REASON) == 2  # the finding's override and that one row
+    assert f"{timezone.localtime(again.recorded_at):%Y-%m-%d %H:%M}" in recorded
