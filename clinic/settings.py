@@ -189,7 +189,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `collectstatic` writes here; WhiteNoise serves it (with DEBUG off) from the manifest.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")) or "")
 # Files that only authorised views may hand out (PDF plans, consent copies, exports).
 # Deliberately not under STATIC_ROOT and never served by a public URL.
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "private")) or "")
@@ -198,10 +199,14 @@ STORAGES = {
         "BACKEND": "clinic.storage.PrivateStorage",
         "OPTIONS": {"location": PRIVATE_STORAGE_ROOT},
     },
+    # The manifest storage whatever DEBUG says, so that `collectstatic` always writes
+    # staticfiles.json (with DEBUG off every page needs it: a missing entry is a 500). With
+    # DEBUG on, Django's manifest storage links the unhashed names, so `make run` needs no
+    # collectstatic. STATIC_MANIFEST=0 (the test settings) serves straight from the folders.
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("STATIC_MANIFEST", not DEBUG)
+            if env_bool("STATIC_MANIFEST", True)
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         ),
     },
