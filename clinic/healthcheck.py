@@ -1,9 +1,10 @@
 """The container health check: `python -m clinic.healthcheck` exits 0 when /health/ is 200.
 
-The Dockerfile's HEALTHCHECK runs it inside the web container. It imports no Django (a check
-every 30 seconds should not load the app) and reads the same environment as the app: the
-request names the first of ALLOWED_HOSTS as its Host (Django answers 400 to any other) and
-goes to 127.0.0.1 on PORT (default 8000).
+The Dockerfile's HEALTHCHECK runs it inside the web container. It does not set Django up (no
+settings, no database connection of its own: the web server's /health/ checks those) and
+reads the same environment as the app: the request names the first of ALLOWED_HOSTS as its
+Host (Django answers 400 to any other) and goes to 127.0.0.1 on PORT (default 8000, the
+port the image's gunicorn binds).
 """
 
 from __future__ import annotations
