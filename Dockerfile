@@ -15,9 +15,14 @@ RUN pip install --no-cache-dir uv==0.13.9
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev
 COPY . .
-RUN DEBUG=1 SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
+# Built as production serves them: DEBUG off and the manifest storage, so staticfiles.json
+# lists every hashed name (tests/clinic/test_static_manifest.py runs this very line).
+RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
 
 RUN useradd --create-home clinic && mkdir -p /app/private && chown clinic /app/private
 USER clinic
 EXPOSE 8000
+# The web container's check; worker and beat override it in docker-compose.yml.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
+  CMD ["python", "-m", "clinic.healthcheck"]
 CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

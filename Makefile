@@ -11,7 +11,7 @@ PORT ?= 8000
 # make run is a development server: DEBUG on unless the caller says otherwise.
 RUN_ENV := DEBUG=$${DEBUG:-1}
 
-.PHONY: run install migrate seed serve test test-fast lint format bench ci clean
+.PHONY: run install migrate seed serve serve-prod test test-fast lint format bench ci clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -39,6 +39,18 @@ run: seed
 	  echo "No REDIS_URL: background jobs run in-process"; \
 	  $(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
+
+# Production without Docker (README, "Deploying"): DEBUG off whatever the environment says,
+# static files collected with the manifest, migrations, the deploy check, then gunicorn.
+# Needs SECRET_KEY and ALLOWED_HOSTS; DATABASE_URL and REDIS_URL as in the README.
+# The Celery worker and beat run beside it (README); .ci/prod_smoke.py starts all three.
+PROD_ENV := DEBUG=0
+serve-prod: install
+	$(PROD_ENV) $(PY) manage.py collectstatic --no-input --verbosity 1
+	$(PROD_ENV) $(PY) manage.py migrate --no-input
+	$(PROD_ENV) $(PY) manage.py check --deploy
+	$(PROD_ENV) exec $(VENV)/bin/gunicorn clinic.wsgi:application --bind $(HOST):$(PORT) \
+	  --workers $${WEB_WORKERS:-3} --access-logfile -
 
 test: install
 	$(VENV)/bin/pytest

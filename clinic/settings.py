@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "clinic.session_renewal.SessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -144,10 +145,13 @@ LOGOUT_REDIRECT_URL = "login"
 # token) and answers 401 JSON instead of redirecting a machine client to a login page.
 PUBLIC_URL_NAMES = frozenset({"login", "health", "admin:login", "api_screening_evaluate"})
 
-# Idle expiry: the session cookie lives SESSION_IDLE_MINUTES and is renewed on every request.
+# Idle expiry: a session lives SESSION_IDLE_MINUTES after its last renewal. Requests renew it
+# at most once a minute (clinic/session_renewal.py), not with a write on every request: the
+# user is logged out after SESSION_IDLE_MINUTES idle minutes, at most one minute early.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Login throttling (django-axes): lock a username from an address after repeated failures.
@@ -189,7 +193,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `collectstatic` writes here; WhiteNoise serves it (with DEBUG off) from the manifest.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")) or "")
 # Files that only authorised views may hand out (PDF plans, consent copies, exports).
 # Deliberately not under STATIC_ROOT and never served by a public URL.
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "private")) or "")
@@ -198,10 +203,14 @@ STORAGES = {
         "BACKEND": "clinic.storage.PrivateStorage",
         "OPTIONS": {"location": PRIVATE_STORAGE_ROOT},
     },
+    # The manifest storage whatever DEBUG says, so that `collectstatic` always writes
+    # staticfiles.json (with DEBUG off every page needs it: a missing entry is a 500). With
+    # DEBUG on, Django's manifest storage links the unhashed names, so `make run` needs no
+    # collectstatic. STATIC_MANIFEST=0 (the test settings) serves straight from the folders.
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("STATIC_MANIFEST", not DEBUG)
+            if env_bool("STATIC_MANIFEST", True)
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         ),
     },

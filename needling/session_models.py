@@ -145,9 +145,12 @@ class SessionRecord(models.Model):
                 include=["practitioner", "location", "status", "cpt_code"],
                 name="session_report_idx",
             ),
-            # The safety report's needle-count incidents: few rows, found without a scan.
+            # The safety report's needle-count incidents: few rows, found without a scan. The
+            # columns are the list's ORDER BY (session_date, id), so its LIMIT reads this
+            # index in order; on session_date alone PostgreSQL walked session_report_idx
+            # instead and filtered the whole year (docs/performance.md).
             models.Index(
-                fields=["session_date"],
+                fields=["session_date", "id"],
                 condition=Q(needle_mismatch_flagged=True)
                 | ~Q(needles_opened=models.F("needles_disposed"))
                 | ~Q(needle_incident_note=""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import shlex
 from pathlib import Path
 
@@ -25,22 +26,61 @@ def test_there_are_no_pending_migrations():
     assert "No changes detected" in out.getvalue()
 
 
+def assert_names_real_modules(words: list[str], where: str) -> None:
+    """A gunicorn, celery, `python -m` or manage.py command line names things that exist."""
+    if "gunicorn" in words:
+        module, _, attr = words[words.index("gunicorn") + 1].partition(":")
+        assert hasattr(importlib.import_module(module), attr), where
+    if "celery" in words:
+        target = words[words.index("-A") + 1]
+        assert importlib.import_module(target).celery_app.main == "clinic", where
+    if "python" in words and "-m" in words:
+        module = importlib.import_module(words[words.index("-m") + 1])
+        assert callable(getattr(module, "main", None)), where
+    if "manage.py" in words:
+        assert (ROOT / "manage.py").exists(), where
+
+
 def test_docker_compose_parses_and_names_real_modules():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert set(services) >= {"postgres", "redis", "web", "worker", "beat"}
     for name in ("web", "worker", "beat"):
         command = services[name]["command"]
-        words = shlex.split(command.replace("&&", " "))
-        if "gunicorn" in words:
-            module, _, attr = words[words.index("gunicorn") + 1].partition(":")
-            assert hasattr(importlib.import_module(module), attr), name
-        if "celery" in words:
-            target = words[words.index("-A") + 1]
-            assert importlib.import_module(target).celery_app.main == "clinic", name
-        if "manage.py" in words:
-            assert (ROOT / "manage.py").exists()
-    assert (ROOT / "Dockerfile").exists()
+        assert_names_real_modules(shlex.split(command.replace("&&", " ")), name)
+    # web keeps the image's HEALTHCHECK; the worker is pinged over the broker; beat (which
+    # listens on nothing) must not inherit the web check.
+    assert "healthcheck" not in services["web"]
+    ping = services["worker"]["healthcheck"]["test"]
+    assert ping[0] == "CMD-SHELL"
+    ping_words = shlex.split(ping[1])
+    assert ping_words[ping_words.index("-A") + 2 :][:2] == ["inspect", "ping"]
+    assert_names_real_modules(ping_words, "worker healthcheck")
+    assert services["beat"]["healthcheck"] == {"disable": True}
+    # The image runs as a user who cannot write /app: beat's schedule file goes elsewhere.
+    beat = shlex.split(services["beat"]["command"])
+    assert not beat[beat.index("--schedule") + 1].startswith("/app")
+
+
+def dockerfile_instruction(text: str, name: str) -> list[str]:
+    """The exec-form (JSON) arguments of the Dockerfile's one `name` instruction."""
+    lines = [ln for ln in text.replace("\\\n", " ").splitlines() if ln.startswith(name + " ")]
+    assert len(lines) == 1, name
+    arguments = lines[0].removeprefix(name + " ")
+    if name == "HEALTHCHECK":
+        options, _, arguments = arguments.partition("CMD ")
+        assert "--interval" in options
+    return json.loads(arguments)
+
+
+def test_the_dockerfile_health_check_and_command_name_real_modules():
+    text = (ROOT / "Dockerfile").read_text()
+    command = dockerfile_instruction(text, "CMD")
+    assert command[0] == "gunicorn"
+    assert_names_real_modules(command, "CMD")
+    check = dockerfile_instruction(text, "HEALTHCHECK")
+    assert check[:2] == ["python", "-m"]
+    assert_names_real_modules(check, "HEALTHCHECK")
 
 
 @pytest.mark.django_db
