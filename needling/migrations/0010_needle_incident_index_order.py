@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('needling', '0007_report_indexes'),
+        ('needling', '0009_override_bound_to_screening'),
     ]
 
     operations = [
