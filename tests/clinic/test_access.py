@@ -281,6 +281,12 @@ def _export_job(ctx):
     return {"pk": job.pk}
 
 
+def _fhir_patient(ctx):
+    # The matrix therapist treats the patient (an appointment), so may export the record.
+    _appointment(ctx)
+    return {"patient_pk": ctx["patient"].pk}
+
+
 DESK = {"front_desk", "manager"}
 # name -> (kwargs builder, roles allowed, status an allowed role gets for GET)
 MATRIX = {
@@ -377,6 +383,7 @@ MATRIX = {
         PLAN_READERS,
         200,
     ),
+    "needling:patient_fhir_bundle": (_fhir_patient, PLAN_READERS, 200),
     "reports:index": (None, MANAGER, 200),
     "reports:report": (lambda ctx: {"slug": "activity"}, MANAGER, 200),
     "reports:export": (lambda ctx: {"slug": "activity", "format": "csv"}, MANAGER, 200),
