@@ -345,6 +345,9 @@ MATRIX = {
     "booking:appointment_check_in": (_appointment, ALL, 405),  # POST only
     "booking:appointment_complete": (_appointment, {"therapist", "manager"}, 405),
     "booking:appointment_no_show": (_appointment, DESK, 405),
+    "booking:calendar_feed_settings": (None, THERAPIST, 200),
+    "booking:calendar_feed_rotate": (None, THERAPIST, 405),  # POST only
+    "booking:calendar_feed_revoke": (None, THERAPIST, 405),  # POST only
     "booking:setup": (None, MANAGER, 200),
     "booking:type_list": (None, MANAGER, 200),
     "booking:type_create": (None, MANAGER, 200),
