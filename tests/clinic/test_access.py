@@ -311,6 +311,8 @@ MATRIX = {
     "needling:muscles": (None, {"therapist", "manager"}, 200),
     "needling:policy": (None, MANAGER, 200),
     "needling:stricter_revoke": (_stricter, MANAGER, 200),
+    "api_schema": (None, ALL, 200),
+    "api_docs": (None, ALL, 200),
     "needling:api_tokens": (None, ALL, 200),
     "needling:api_token_revoke": (_own_token, ALL, 405),  # POST only
     "patients:list": (None, ALL, 200),
