@@ -181,6 +181,48 @@ def mutations():
         ),
     )
     yield "no sites", replaced(EXAMPLE, ("sites",), [])
+    # Every field the schema declares, given: the parser must know it too.
+    case = DOCUMENT["components"]["schemas"]["Case"]
+    for path, value in declared_but_absent(EXAMPLE, case):
+        yield f"{path} added", replaced(EXAMPLE, path, value)
+
+
+def resolve(schema: dict) -> dict:
+    """Follow $ref and pick the non-null branch, so the walk sees the object's properties."""
+    while True:
+        if "$ref" in schema:
+            schema = DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        elif "anyOf" in schema:
+            schema = next(s for s in schema["anyOf"] if s.get("type") != "null")
+        else:
+            return schema
+
+
+def sample(schema: dict):
+    """A value the schema accepts for a property (codes: the first one)."""
+    schema = resolve(schema)
+    codes = [c for c in schema.get("enum", ()) if c is not None]
+    if codes:
+        return codes[0]
+    kinds = schema.get("type", "object")
+    kind = next(k for k in (kinds if isinstance(kinds, list) else [kinds]) if k != "null")
+    if kind == "string":
+        return "2026-03-01" if schema.get("format") == "date" else "x"
+    return {"boolean": True, "number": 1.0, "integer": 1, "array": [], "object": {}}[kind]
+
+
+def declared_but_absent(document, schema, path=()):
+    """(path, value) for every property the schema declares that the example leaves out."""
+    schema = resolve(schema)
+    if isinstance(document, dict):
+        for name, prop in schema.get("properties", {}).items():
+            if name in document:
+                yield from declared_but_absent(document[name], prop, (*path, name))
+            else:
+                yield (*path, name), sample(prop)
+    elif isinstance(document, list) and "items" in schema:
+        for index, item in enumerate(document):
+            yield from declared_but_absent(item, schema["items"], (*path, index))
 
 
 def parser_accepts(document) -> bool:
@@ -203,6 +245,21 @@ def test_the_schema_accepts_and_refuses_exactly_what_the_parser_does():
     # Both sides are exercised: many mutations are fine, many are not.
     verdicts = [parser_accepts(doc) for _, doc in cases]
     assert verdicts.count(True) > 100 and verdicts.count(False) > 500
+
+
+def test_the_walk_finds_every_declared_field():
+    """Without the example's fields, every declared field is added (and must parse)."""
+    bare = {
+        "session_date": "2026-03-10",
+        "patient": {"date_of_birth": "1984-02-29"},
+        "sites": [{"muscle": "deltoid", "side": "left"}],
+        "overrides": [],
+        "practitioner": {},
+    }
+    added = dict(declared_but_absent(bare, DOCUMENT["components"]["schemas"]["Case"]))
+    assert ("patient", "screening") in added and ("sites", 0, "estim") in added
+    assert ("practitioner", "dn_certified_until") in added
+    assert parser_accepts(replaced(bare, ("sites", 0, "estim"), added["sites", 0, "estim"]))
 
 
 def test_a_batch_is_all_or_nothing_in_the_schema_too():
