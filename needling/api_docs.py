@@ -17,6 +17,8 @@ from needling.api_schema import PATH, openapi_document
 DOC_ORDER = (
     "ScreeningRequest",
     "Case",
+    "Practitioner",
+    "Patient",
     "Site",
     "Override",
     "Screening",

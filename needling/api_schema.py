@@ -74,6 +74,17 @@ CASE_ENVELOPES: Mapping[str, tuple[str, ...]] = {
     "practitioner": ("dn_certified_until",),
     "patient": ("date_of_birth", "consent_signed_on", "screened_on", "screening"),
 }
+CASE_DESCRIPTION = (
+    "One proposed DN session: when, by whom (the practitioner), for whom (the patient), "
+    "which sites, and any overrides of relative findings."
+)
+ENVELOPE_DESCRIPTIONS = {
+    "practitioner": "The practitioner's DN certification; absent or null when none is known.",
+    "patient": (
+        "The patient's facts. screening may be left out only when screened_on is null or "
+        "absent (then screening_stale fires)."
+    ),
+}
 # Envelopes that may be null, read like an absent one (_certified_until).
 NULLABLE_ENVELOPES = frozenset({"practitioner"})
 # Defaulted fields whose null the contract reads as the default (_anticoagulant).
@@ -121,7 +132,7 @@ def _nullable(schema: Schema) -> Schema:
 
 
 def _doc(cls) -> str:
-    return " ".join((cls.__doc__ or "").split())
+    return " ".join((cls.__doc__ or "").replace("``", "").split())
 
 
 class _Builder:
@@ -190,30 +201,34 @@ class _Builder:
             out["description"] = doc
         return out
 
-    def case_schema(self) -> Schema:
+    def case_schemas(self) -> dict[str, Schema]:
+        """The case and its envelope objects (``Practitioner``, ``Patient``)."""
         grouped = {name for names in CASE_ENVELOPES.values() for name in names}
         top = [f.name for f in dataclasses.fields(Case) if f.name not in grouped]
         case = self.object_schema(Case, fields=top)
+        case["description"] = CASE_DESCRIPTION
         required = list(case.get("required", []))
+        out = {"Case": case}
         for envelope, names in CASE_ENVELOPES.items():
             inner = self.object_schema(Case, fields=names, name="Case")
-            inner.pop("description", None)
-            schema = _nullable(inner) if envelope in NULLABLE_ENVELOPES else inner
-            case["properties"][envelope] = schema
+            inner["description"] = ENVELOPE_DESCRIPTIONS[envelope]
+            component = envelope.capitalize()
+            out[component] = inner
+            ref = _ref(component)
+            case["properties"][envelope] = _nullable(ref) if envelope in NULLABLE_ENVELOPES else ref
             if inner.get("required"):
                 required.append(envelope)
         case["required"] = required
-        patient = case["properties"]["patient"]
         # _patient: "screening ... required when screened_on is given".
-        patient["if"] = {
+        out["Patient"]["if"] = {
             "properties": {"screened_on": {"type": "string"}},
             "required": ["screened_on"],
         }
-        patient["then"] = {
+        out["Patient"]["then"] = {
             "properties": {"screening": _ref("Screening")},
             "required": ["screening"],
         }
-        return case
+        return out
 
     def override_schema(self) -> Schema:
         schema = self.object_schema(Override)
@@ -224,7 +239,7 @@ class _Builder:
         return schema
 
     def components(self) -> dict[str, Schema]:
-        schemas: dict[str, Schema] = {"Case": self.case_schema()}
+        schemas: dict[str, Schema] = self.case_schemas()
         for cls in INPUT_TYPES:
             schemas[cls.__name__] = (
                 self.override_schema() if cls is Override else self.object_schema(cls)
