@@ -318,6 +318,14 @@ def test_the_command_reads_a_fixed_number_of_queries_per_chunk(
     assert len((tmp_path / "Patient.ndjson").read_text().splitlines()) == 6
 
 
+def test_a_second_export_leaves_no_stale_file(tmp_path, manager, location):
+    (tmp_path / "AdverseEvent.ndjson").write_text('{"resourceType": "AdverseEvent"}\n')
+    (tmp_path / "notes.txt").write_text("kept")
+    PatientFactory(preferred_location=location)
+    export(tmp_path, location, manager)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Patient.ndjson", "notes.txt"]
+
+
 def test_the_command_refuses_a_non_manager_and_an_unknown_location(
     tmp_path, therapist, manager, location
 ):

@@ -21,7 +21,13 @@ from django.utils import timezone
 from clinic.models import Location
 from clinic.roles import Role
 from needling.fhir import resources as r
-from needling.fhir.export import CHUNK_SIZE, location_chunks, ndjson_line, record_resources
+from needling.fhir.export import (
+    CHUNK_SIZE,
+    RESOURCE_TYPES,
+    location_chunks,
+    ndjson_line,
+    record_resources,
+)
 from patients.models import PatientAccessLog
 
 
@@ -44,6 +50,10 @@ class Command(BaseCommand):
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CommandError(f"{output}: cannot create the directory ({exc})") from None
+        # A type with no resources this time gets no file: remove what an earlier export to
+        # the same directory left, so every file there is from this export.
+        for kind in RESOURCE_TYPES:
+            (directory / f"{kind}.ndjson").unlink(missing_ok=True)
         counts = self._export(place, exporter, directory, chunk_size)
         total = counts.get("Patient", 0)
         summary = ", ".join(f"{name} {counts[name]}" for name in sorted(counts)) or "nothing"
