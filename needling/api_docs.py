@@ -89,6 +89,8 @@ def _rows(schema: dict) -> list[dict]:
             notes.append(f"default {json.dumps(prop['default'])}")
         if "minItems" in prop:
             notes.append(f"at least {prop['minItems']}")
+        if "description" in prop:
+            notes.insert(0, prop["description"])
         if "pattern" in prop and prop.get("format") != "date":
             notes.append(f"pattern {prop['pattern']}")
         rows.append(

@@ -11,6 +11,8 @@ describe a different contract from the one the API runs:
   (``Screening``, ``Anticoagulant``, ``Device``, ``Site``, ... in ``needling/screening/``):
   the contract's JSON keys are exactly their field names, a field without a default is
   required, ``X | None`` is nullable, ``tuple[X, ...]`` is a list, ``date`` an ISO date.
+- Each screening answer is described by its question (``patients.questions``, the
+  questionnaire's one declaration, from which the ``Screening`` type is also made).
 - Codes come from the knowledge catalogue the parser checks against (regions, sides, device
   kinds, limbs, epilepsy, rule codes, and the clinic's muscle catalogue when served).
 - The few rules the types do not carry are declared below, next to where the parser
@@ -59,6 +61,7 @@ from needling.screening import (
     evaluate_json,
 )
 from needling.screening.engine import CPT_FEW_MUSCLES, CPT_MANY_MUSCLES, OVERRIDE_REASON_MIN
+from patients.questions import SCREENING as SCREENING_QUESTIONS
 
 Schema = dict[str, Any]
 PATH = "/api/screening/evaluate"
@@ -99,6 +102,10 @@ NULL_MEANS_DEFAULT = frozenset(
 MIN_ITEMS = {("Case", "sites"): 1}
 # Output fields left out of the JSON when None rather than sent as null (Finding.to_dict).
 OMITTED_WHEN_NONE = frozenset({("Finding", "overridden")})
+
+
+# Each screening answer is described by its question, from the questionnaire's declaration.
+FIELD_DESCRIPTIONS = {("Screening", q.key): q.question for q in SCREENING_QUESTIONS}
 
 
 def _codes(muscles: Mapping[str, Muscle]) -> dict[tuple[str, str], Collection[str]]:
@@ -191,6 +198,8 @@ class _Builder:
             )
             if has_default and f.default not in (None, (), False) and "$ref" not in schema:
                 schema["default"] = f.default
+            if (owner, f.name) in FIELD_DESCRIPTIONS:
+                schema = {**schema, "description": FIELD_DESCRIPTIONS[owner, f.name]}
             if not has_default and (owner, f.name) not in OMITTED_WHEN_NONE:
                 required.append(f.name)
             properties[f.name] = schema

@@ -74,6 +74,16 @@ def test_the_shown_example_is_the_contracts_example():
     assert body["example"] == EXAMPLE
 
 
+def test_screening_answers_are_described_by_their_questions():
+    from patients.questions import SCREENING
+
+    screening = DOCUMENT["components"]["schemas"]["Screening"]["properties"]
+    assert list(screening) == [q.key for q in SCREENING]
+    assert {k: p["description"] for k, p in screening.items()} == {
+        q.key: q.question for q in SCREENING
+    }
+
+
 def test_the_contracts_examples_validate_against_the_schema():
     REQUEST.validate(EXAMPLE)
     REQUEST.validate([EXAMPLE, EXAMPLE])
