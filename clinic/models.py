@@ -160,5 +160,6 @@ class DNCertification(models.Model):
         return self.certified_on <= day <= self.valid_until
 
 
+from clinic.booking.feed_models import *  # noqa: E402,F403 - the calendar feed, likewise
 from clinic.booking.models import *  # noqa: E402,F403 - booking models share the app label
 from clinic.reports.models import *  # noqa: E402,F403 - report models share the app label

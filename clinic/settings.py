@@ -142,8 +142,12 @@ LOGOUT_REDIRECT_URL = "login"
 
 # URL names reachable without logging in. tests/clinic/test_access.py proves that every
 # other URL pattern requires login. The screening API authenticates itself (session or API
-# token) and answers 401 JSON instead of redirecting a machine client to a login page.
-PUBLIC_URL_NAMES = frozenset({"login", "health", "admin:login", "api_screening_evaluate"})
+# token) and answers 401 JSON instead of redirecting a machine client to a login page. A
+# therapist's calendar feed is read by calendar clients with no session: its secret token is
+# the key (clinic/booking/feed.py).
+PUBLIC_URL_NAMES = frozenset(
+    {"login", "health", "admin:login", "api_screening_evaluate", "booking:calendar_feed"}
+)
 
 # Idle expiry: a session lives SESSION_IDLE_MINUTES after its last renewal. Requests renew it
 # at most once a minute (clinic/session_renewal.py), not with a write on every request: the

@@ -5,6 +5,7 @@ from django.urls import include, path
 from clinic import views
 from clinic.access import any_staff
 from needling.api import screening_evaluate
+from needling.api_docs import api_docs, api_schema
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -42,6 +43,8 @@ urlpatterns = [
     path("needling/", include("needling.urls")),
     path("reports/", include("clinic.reports.urls")),
     path("api/screening/evaluate", screening_evaluate, name="api_screening_evaluate"),
+    path("api/schema/", api_schema, name="api_schema"),
+    path("api/docs/", api_docs, name="api_docs"),
     path("", include("clinic.booking.urls")),
     path("admin/", admin.site.urls),
 ]

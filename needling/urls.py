@@ -1,6 +1,7 @@
 from django.urls import path
 
 from needling import plan_views, session_views, views
+from needling.fhir import views as fhir_views
 
 app_name = "needling"
 
@@ -66,5 +67,14 @@ urlpatterns += [
         "patients/<uuid:patient_pk>/outcomes/",
         session_views.patient_outcomes,
         name="patient_outcomes",
+    ),
+]
+
+# FHIR export (needling/fhir/)
+urlpatterns += [
+    path(
+        "patients/<uuid:patient_pk>/fhir/",
+        fhir_views.patient_fhir_bundle,
+        name="patient_fhir_bundle",
     ),
 ]

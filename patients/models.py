@@ -732,6 +732,7 @@ class PatientAccessLog(models.Model):
         SCREENING = "screening", "Viewed a screening"
         CONSENT_PDF = "consent_pdf", "Downloaded a consent copy"
         PLAN_PDF = "plan_pdf", "Downloaded a plan PDF"
+        FHIR_EXPORT = "fhir_export", "Exported the record (FHIR)"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_log")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

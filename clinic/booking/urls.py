@@ -1,11 +1,24 @@
 from django.urls import path
 
-from clinic.booking import setup_views, views
+from clinic.booking import feed_views, setup_views, views
 
 app_name = "booking"
 
 urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),
+    # The therapist's iCalendar feed (clinic/booking/feed_views.py); the feed itself is public.
+    path("calendar/feed/<str:token>.ics", feed_views.calendar_feed, name="calendar_feed"),
+    path(
+        "profile/calendar-feed/", feed_views.calendar_feed_settings, name="calendar_feed_settings"
+    ),
+    path(
+        "profile/calendar-feed/rotate/",
+        feed_views.calendar_feed_rotate,
+        name="calendar_feed_rotate",
+    ),
+    path(
+        "profile/calendar-feed/off/", feed_views.calendar_feed_revoke, name="calendar_feed_revoke"
+    ),
     path("calendar/<int:pk>/day/", views.calendar_day, name="day"),
     path("calendar/<int:pk>/week/", views.calendar_week, name="week"),
     path("calendar/<int:pk>/book/", views.book, name="book"),

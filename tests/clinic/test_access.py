@@ -281,6 +281,12 @@ def _export_job(ctx):
     return {"pk": job.pk}
 
 
+def _fhir_patient(ctx):
+    # The matrix therapist treats the patient (an appointment), so may export the record.
+    _appointment(ctx)
+    return {"patient_pk": ctx["patient"].pk}
+
+
 DESK = {"front_desk", "manager"}
 # name -> (kwargs builder, roles allowed, status an allowed role gets for GET)
 MATRIX = {
@@ -305,6 +311,8 @@ MATRIX = {
     "needling:muscles": (None, {"therapist", "manager"}, 200),
     "needling:policy": (None, MANAGER, 200),
     "needling:stricter_revoke": (_stricter, MANAGER, 200),
+    "api_schema": (None, ALL, 200),
+    "api_docs": (None, ALL, 200),
     "needling:api_tokens": (None, ALL, 200),
     "needling:api_token_revoke": (_own_token, ALL, 405),  # POST only
     "patients:list": (None, ALL, 200),
@@ -339,6 +347,9 @@ MATRIX = {
     "booking:appointment_check_in": (_appointment, ALL, 405),  # POST only
     "booking:appointment_complete": (_appointment, {"therapist", "manager"}, 405),
     "booking:appointment_no_show": (_appointment, DESK, 405),
+    "booking:calendar_feed_settings": (None, THERAPIST, 200),
+    "booking:calendar_feed_rotate": (None, THERAPIST, 405),  # POST only
+    "booking:calendar_feed_revoke": (None, THERAPIST, 405),  # POST only
     "booking:setup": (None, MANAGER, 200),
     "booking:type_list": (None, MANAGER, 200),
     "booking:type_create": (None, MANAGER, 200),
@@ -377,6 +388,7 @@ MATRIX = {
         PLAN_READERS,
         200,
     ),
+    "needling:patient_fhir_bundle": (_fhir_patient, PLAN_READERS, 200),
     "reports:index": (None, MANAGER, 200),
     "reports:report": (lambda ctx: {"slug": "activity"}, MANAGER, 200),
     "reports:export": (lambda ctx: {"slug": "activity", "format": "csv"}, MANAGER, 200),

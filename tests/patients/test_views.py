@@ -324,9 +324,10 @@ def test_the_patient_page_takes_a_fixed_number_of_queries(therapist_client, ther
 
     # Session, user, permissions (4); the patient; questionnaires, consents, conditions,
     # pain maps, outcomes (5); the six finding lists (one union query); the pain map areas;
-    # the access log entry; the screening policy (2); the role groups (nav); the plans: 17
-    # (no session save within the minute).
-    assert count(bare) == count(full) == 17
+    # the access log entry; the screening policy (2); the role groups (nav); the plans;
+    # whether the user treats the patient (the FHIR export button): 18 (no session save
+    # within the minute).
+    assert count(bare) == count(full) == 18
 
 
 def test_an_unknown_patient_is_404(therapist_client):
