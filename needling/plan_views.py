@@ -148,7 +148,7 @@ def _workspace_context(
         "blocking": [f for f in findings if f.severity == "absolute"],
         "relative": [f for f in findings if f.severity == "relative"],
         "precautions": [f for f in findings if f.severity == "precaution"],
-        "chart": sites_chart(views),
+        "chart": sites_chart(views, embed_style=False),
         "ignored_overrides": result.ignored_overrides if result else (),
         "overrides": overrides,
         "notice": notice,
