@@ -285,5 +285,10 @@ CELERY_BEAT_SCHEDULE["reports-export-purge"] = {
     "task": "clinic.reports.tasks.export_jobs_purge_task",
     "schedule": 3600.0,
 }
+# Export jobs left pending (the broker was down) or whose worker died are sent again.
+CELERY_BEAT_SCHEDULE["reports-export-sweep"] = {
+    "task": "clinic.reports.tasks.export_jobs_sweep_task",
+    "schedule": 60.0,
+}
 # Exports with more rows than this run as a background job with a progress bar.
 REPORTS_EXPORT_ASYNC_ROWS = env_int("REPORTS_EXPORT_ASYNC_ROWS", 5000)
