@@ -4,6 +4,12 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["screen"]:
+        # The screening engine is pure (no models, no database): `manage.py screen` runs it
+        # without loading Django settings, so it needs no SECRET_KEY, DEBUG or DATABASE_URL.
+        from needling.screen_cli import main as screen
+
+        raise SystemExit(screen(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
     from django.core.management import execute_from_command_line
 

@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.env import env_bool, env_int, env_list, env_str, env_time_zone
+from clinic.security_headers import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "clinic.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "clinic.session_renewal.SessionRenewalMiddleware",
@@ -185,6 +188,8 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) and Permissions-Policy: see clinic/security_headers.py.
+CONTENT_SECURITY_POLICY = content_security_policy(https=HTTPS)
 
 # --- Internationalisation and time ---------------------------------------------------------
 
@@ -292,6 +297,11 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE["reports-export-purge"] = {
     "task": "clinic.reports.tasks.export_jobs_purge_task",
     "schedule": 3600.0,
+}
+# Export jobs left pending (the broker was down) or whose worker died are sent again.
+CELERY_BEAT_SCHEDULE["reports-export-sweep"] = {
+    "task": "clinic.reports.tasks.export_jobs_sweep_task",
+    "schedule": 60.0,
 }
 # Exports with more rows than this run as a background job with a progress bar.
 REPORTS_EXPORT_ASYNC_ROWS = env_int("REPORTS_EXPORT_ASYNC_ROWS", 5000)

@@ -102,10 +102,11 @@ REGION_MARKS: dict[str, tuple[str, int, int]] = {
 
 MARKER_RADIUS = 7
 
-# Inside the SVG so that it looks the same on the page and in WeasyPrint's PDF (which does
-# not apply the document's stylesheet to inline SVG).
-_STYLE = (
-    "<style>"
+# WeasyPrint's PDF does not apply the document's stylesheet to inline SVG, so the PDF's chart
+# carries these rules in a <style> element. Pages get the same rules from
+# static/css/needling.css instead (the Content-Security-Policy forbids <style> elements);
+# tests/needling/test_bodychart_style.py keeps the two the same.
+CHART_RULES = (
     ".plan-chart .outline{fill:#e9ecef;stroke:#adb5bd;stroke-width:1}"
     ".plan-chart .outline .limb{fill:none;stroke:#e9ecef;stroke-linecap:round;"
     "stroke-linejoin:round}"
@@ -115,8 +116,8 @@ _STYLE = (
     ".plan-chart .site-mark text{font-size:9px;fill:#fff;font-weight:bold;font-family:sans-serif}"
     ".plan-chart .caption{font-size:12px;fill:#495057;font-family:sans-serif}"
     ".plan-chart .side-label{font-size:10px;fill:#6c757d;font-family:sans-serif}"
-    "</style>"
 )
+_STYLE = f"<style>{CHART_RULES}</style>"
 
 
 def site_position(muscle_code: str, region: str, side: str) -> tuple[int, int]:
@@ -128,12 +129,16 @@ def site_position(muscle_code: str, region: str, side: str) -> tuple[int, int]:
 
 
 def plan_body_chart(
-    sites: Iterable[tuple[int, str, str, str, str, bool]], *, label: str = ""
+    sites: Iterable[tuple[int, str, str, str, str, bool]],
+    *,
+    label: str = "",
+    embed_style: bool = True,
 ) -> SafeString:
     """SVG markup with one numbered marker per site.
 
     ``sites``: (number, muscle code, muscle name, region, side, blocked) for each site.
-    Blocked sites are drawn in red.
+    Blocked sites are drawn in red. ``embed_style`` puts CHART_RULES inside the SVG (for the
+    PDF); pages pass False and load static/css/needling.css.
     """
     markers = []
     for number, code, name, region, side, blocked in sites:
@@ -182,7 +187,7 @@ def plan_body_chart(
         WIDTH,
         HEIGHT,
         label or "Body chart, front and back, with the planned needling sites numbered",
-        mark_safe(_STYLE),  # noqa: S308 - a constant
+        mark_safe(_STYLE if embed_style else ""),  # noqa: S308 - a constant
         outline,
         markup,
         captions,

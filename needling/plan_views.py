@@ -55,8 +55,9 @@ PRACTISE = "clinic.practise_dn"
 AREA_LABELS = dict(PAIN_AREAS)
 
 
-def _plan(pk) -> TreatmentPlan:
-    return get_object_or_404(selectors.plan_page(), pk=pk)
+def _plan(request: HttpRequest, pk) -> TreatmentPlan:
+    """A plan the user may read (selectors.visible_plans), else 404."""
+    return get_object_or_404(selectors.visible_plans(request.user, selectors.plan_page()), pk=pk)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -155,7 +156,7 @@ def _workspace_context(
         "blocking": [f for f in findings if f.severity == "absolute"],
         "relative": [f for f in findings if f.severity == "relative"],
         "precautions": [f for f in findings if f.severity == "precaution"],
-        "chart": sites_chart(views),
+        "chart": sites_chart(views, embed_style=False),
         "ignored_overrides": result.ignored_overrides if result else (),
         "overrides": overrides,
         "notice": notice,
@@ -212,7 +213,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     if status not in PlanStatus.values:
         status = ""
     mine = request.GET.get("mine") == "1" and request.user.has_perm(PRACTISE)
-    plans = selectors.plan_list(status=status, practitioner=request.user if mine else None)
+    plans = selectors.plan_list(
+        user=request.user, status=status, practitioner=request.user if mine else None
+    )
     page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
     query_string = urlencode(
         {k: v for k, v in (("status", status), ("mine", "1" if mine else "")) if v}
@@ -267,7 +270,7 @@ def plan_new(request: HttpRequest, patient_pk) -> HttpResponse:
 @require_GET
 @never_cache
 def plan_detail(request: HttpRequest, pk) -> HttpResponse:
-    plan = _plan(pk)
+    plan = _plan(request, pk)
     context = _workspace_context(request, plan)
     context.update(_page_context(plan))
     return render(request, "needling/plan_detail.html", context)
@@ -278,7 +281,9 @@ def plan_detail(request: HttpRequest, pk) -> HttpResponse:
 @never_cache
 def plan_workspace(request: HttpRequest, pk) -> HttpResponse:
     """The workspace partial alone (htmx refresh of the screening panel)."""
-    plan = get_object_or_404(selectors.plan_workspace(), pk=pk)
+    plan = get_object_or_404(
+        selectors.visible_plans(request.user, selectors.plan_workspace()), pk=pk
+    )
     return render(request, "needling/_plan_workspace.html", _workspace_context(request, plan))
 
 
@@ -287,7 +292,10 @@ def plan_workspace(request: HttpRequest, pk) -> HttpResponse:
 def plan_edit(request: HttpRequest, pk) -> HttpResponse:
     # The header form needs the plan's own columns and its patient, not the sites, overrides
     # and seven other joins of the plan page (plan_update locks and re-reads the plan).
-    plan = get_object_or_404(TreatmentPlan.objects.select_related("patient"), pk=pk)
+    plan = get_object_or_404(
+        selectors.visible_plans(request.user, TreatmentPlan.objects.select_related("patient")),
+        pk=pk,
+    )
     if plan.status != PlanStatus.DRAFT:
         messages.error(request, "An approved plan is locked: make a new version to change it.")
         return redirect(plan)
@@ -326,7 +334,7 @@ def _refuse_locked(request: HttpRequest, plan: TreatmentPlan) -> HttpResponse | 
 @requires(CHANGE_PLAN, PRACTISE)
 @require_POST
 def plan_site_add(request: HttpRequest, pk) -> HttpResponse:
-    plan = _plan(pk)
+    plan = _plan(request, pk)
     refused = _refuse_locked(request, plan)
     if refused:
         return refused
@@ -340,14 +348,14 @@ def plan_site_add(request: HttpRequest, pk) -> HttpResponse:
         else:
             if not _is_htmx(request):
                 return redirect(plan)
-            return _workspace_response(request, _plan(pk))
+            return _workspace_response(request, _plan(request, pk))
     return _workspace_response(request, plan, site_form=form, status=400)
 
 
 @requires(CHANGE_PLAN, PRACTISE)
 @require_POST
 def plan_site_suggested(request: HttpRequest, pk) -> HttpResponse:
-    plan = _plan(pk)
+    plan = _plan(request, pk)
     refused = _refuse_locked(request, plan)
     if refused:
         return refused
@@ -370,7 +378,7 @@ def plan_site_suggested(request: HttpRequest, pk) -> HttpResponse:
         else:
             if not _is_htmx(request):
                 return redirect(plan)
-            return _workspace_response(request, _plan(pk))
+            return _workspace_response(request, _plan(request, pk))
     else:
         notice = "Choose a suggested muscle and side."
     return _workspace_response(request, plan, notice=notice, status=400)
@@ -379,7 +387,7 @@ def plan_site_suggested(request: HttpRequest, pk) -> HttpResponse:
 @requires(CHANGE_PLAN, PRACTISE)
 @require_POST
 def plan_site_remove(request: HttpRequest, pk, site_pk: int) -> HttpResponse:
-    plan = _plan(pk)
+    plan = _plan(request, pk)
     site = get_object_or_404(PlanSite, pk=site_pk, plan=plan)
     refused = _refuse_locked(request, plan)
     if refused:
@@ -387,16 +395,18 @@ def plan_site_remove(request: HttpRequest, pk, site_pk: int) -> HttpResponse:
     try:
         services.plan_site_remove(plan=plan, user=request.user, site_id=site.pk)
     except ValidationError as error:  # removed meanwhile, or the plan was just approved
-        return _workspace_response(request, _plan(pk), notice=" ".join(error.messages), status=400)
+        return _workspace_response(
+            request, _plan(request, pk), notice=" ".join(error.messages), status=400
+        )
     if not _is_htmx(request):
         return redirect(plan)
-    return _workspace_response(request, _plan(pk))
+    return _workspace_response(request, _plan(request, pk))
 
 
 @requires(ADD_OVERRIDE, PRACTISE)
 @require_POST
 def plan_override(request: HttpRequest, pk) -> HttpResponse:
-    plan = _plan(pk)
+    plan = _plan(request, pk)
     refused = _refuse_locked(request, plan)
     if refused:
         return refused
@@ -410,7 +420,7 @@ def plan_override(request: HttpRequest, pk) -> HttpResponse:
             if not _is_htmx(request):
                 messages.success(request, "Override recorded.")
                 return redirect(plan)
-            return _workspace_response(request, _plan(pk))
+            return _workspace_response(request, _plan(request, pk))
     # The reason's error shows under the finding's own form; any other problem on top.
     notice = " ".join([*form.non_field_errors(), *form.errors.get("rule", [])])
     errors = {request.POST.get("rule", ""): form}
@@ -457,7 +467,7 @@ def plan_override_reconfirm(request: HttpRequest, pk) -> HttpResponse:
 @requires(APPROVE_PLAN, PRACTISE)
 @require_http_methods(["GET", "POST"])
 def plan_approve(request: HttpRequest, pk) -> HttpResponse:
-    plan = _plan(pk)
+    plan = _plan(request, pk)
     if plan.status != PlanStatus.DRAFT:
         messages.info(request, "This plan is already approved.")
         return redirect(plan)
@@ -476,7 +486,7 @@ def plan_approve(request: HttpRequest, pk) -> HttpResponse:
 @requires(ADD_PLAN, PRACTISE)
 @require_http_methods(["GET", "POST"])
 def plan_new_version(request: HttpRequest, pk) -> HttpResponse:
-    plan = _plan(pk)
+    plan = _plan(request, pk)
     if plan.status != PlanStatus.APPROVED:
         messages.info(request, "Only the approved version of a plan can be changed.")
         return redirect(plan)
@@ -496,8 +506,13 @@ def plan_new_version(request: HttpRequest, pk) -> HttpResponse:
 # --- The PDF job ---------------------------------------------------------------------------------
 
 
-def _document(pk) -> PlanDocument:
-    return get_object_or_404(PlanDocument.objects.select_related("plan"), plan_id=pk)
+def _document(request: HttpRequest, pk) -> PlanDocument:
+    """The PDF job of a plan the user may read, else 404."""
+    return get_object_or_404(
+        PlanDocument.objects.select_related("plan"),
+        plan__in=selectors.visible_plans(request.user),
+        plan_id=pk,
+    )
 
 
 @requires(VIEW_DOCUMENT)
@@ -505,7 +520,7 @@ def _document(pk) -> PlanDocument:
 @never_cache
 def plan_document(request: HttpRequest, pk) -> HttpResponse:
     """The job's progress (htmx polls this partial until the job is finished)."""
-    document = _document(pk)
+    document = _document(request, pk)
     return render(
         request, "needling/_plan_document.html", {"document": document, "plan": document.plan}
     )
@@ -514,7 +529,7 @@ def plan_document(request: HttpRequest, pk) -> HttpResponse:
 @requires(CHANGE_PLAN, PRACTISE)
 @require_POST
 def plan_document_retry_view(request: HttpRequest, pk) -> HttpResponse:
-    document = _document(pk)
+    document = _document(request, pk)
     if plan_document_retry(document=document, user=request.user):
         messages.success(request, "Rendering the PDF again.")
     else:
@@ -526,7 +541,7 @@ def plan_document_retry_view(request: HttpRequest, pk) -> HttpResponse:
 @require_GET
 def plan_document_download(request: HttpRequest, pk) -> FileResponse:
     """The PDF, from private storage, for authorised staff only (never a public URL)."""
-    document = _document(pk)
+    document = _document(request, pk)
     if document.status != DocumentStatus.DONE or not document.file_name:
         raise Http404("The PDF of this plan is not ready.")
     try:

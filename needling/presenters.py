@@ -52,13 +52,14 @@ def _site_label(ref: tuple[str, str], names: dict[str, str]) -> str:
     return f"{names.get(muscle, muscle)} ({SIDE_LABELS.get(side, side).lower()})"
 
 
-def sites_chart(views: Sequence[SiteView]):
-    """The body chart with each site numbered as in the sites table (None without sites)."""
+def sites_chart(views: Sequence[SiteView], *, embed_style: bool = True):
+    """The body chart with each site numbered as in the sites table (None without sites).
+    Pages pass embed_style=False: their stylesheet styles the chart (see needling.bodychart)."""
     from needling.bodychart import plan_body_chart
 
     if not views:
         return None
-    return plan_body_chart(
+    sites = (
         (
             v.number,
             v.site.muscle.code,
@@ -69,6 +70,7 @@ def sites_chart(views: Sequence[SiteView]):
         )
         for v in views
     )
+    return plan_body_chart(sites, embed_style=embed_style)
 
 
 def finding_views(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from needling.knowledge import catalogue
 from needling.models import (
@@ -50,6 +50,22 @@ def active_stricter_rules():
 # --- Treatment plans --------------------------------------------------------------------------
 
 
+def visible_plans(user, plans: QuerySet[TreatmentPlan] | None = None) -> QuerySet[TreatmentPlan]:
+    """The plans `user` may read (the rule of session notes): managers every plan; a
+    therapist those they treat or drafted, and those made at their locations; anyone else
+    none. Views look plans up through this, so a plan outside it is a 404."""
+    from clinic.booking.selectors import sees_all_locations
+
+    plans = TreatmentPlan.objects.all() if plans is None else plans
+    if not user.has_perm("needling.view_treatmentplan"):
+        return plans.none()
+    if sees_all_locations(user):
+        return plans
+    return plans.filter(
+        Q(practitioner=user) | Q(created_by=user) | Q(location__in=user.locations.all())
+    )
+
+
 def plan_workspace() -> QuerySet[TreatmentPlan]:
     """A plan with what its workspace (sites, suggestions, screening panel) reads: patient and
     practitioner, sites with muscles, overrides. Not the page's other header joins: a join of
@@ -69,11 +85,14 @@ def plan_page() -> QuerySet[TreatmentPlan]:
     )
 
 
-def plan_list(*, status: str = "", practitioner=None) -> QuerySet[TreatmentPlan]:
-    """Plans for the list page: one query per page (plus the count), sites counted."""
-    plans = TreatmentPlan.objects.select_related(
-        "patient", "condition", "practitioner", "document"
-    ).annotate(site_count=Count("sites"))
+def plan_list(*, user, status: str = "", practitioner=None) -> QuerySet[TreatmentPlan]:
+    """Plans `user` may read, for the list page: one query per page (plus the count), sites
+    counted."""
+    plans = (
+        visible_plans(user)
+        .select_related("patient", "condition", "practitioner", "document")
+        .annotate(site_count=Count("sites"))
+    )
     if status:
         plans = plans.filter(status=status)
     if practitioner is not None:
@@ -81,9 +100,10 @@ def plan_list(*, status: str = "", practitioner=None) -> QuerySet[TreatmentPlan]
     return plans.order_by("-planned_date", "-created_at", "pk")
 
 
-def patient_plans(patient) -> QuerySet[TreatmentPlan]:
+def patient_plans(patient, *, user) -> QuerySet[TreatmentPlan]:
     return (
-        TreatmentPlan.objects.filter(patient=patient)
+        visible_plans(user)
+        .filter(patient=patient)
         .select_related("condition", "practitioner", "document")
         .annotate(site_count=Count("sites"))
         .order_by("-planned_date", "-version", "-created_at")

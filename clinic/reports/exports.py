@@ -24,12 +24,18 @@ PROGRESS_EVERY = 1000
 Progress = Callable[[int], None] | None
 
 
+# OWASP "CSV injection": a spreadsheet reads a cell starting with one of these as a formula.
 FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
+def is_formula_like(value) -> bool:
+    """Text a spreadsheet would run as a formula. Numbers (-3) are never formula-like."""
+    return isinstance(value, str) and value[:1] in FORMULA_STARTS
+
+
 def _cell(value):
-    """Spreadsheet injection guard: text starting with = + - @ is prefixed with a quote."""
-    if type(value) is str and value and value[0] in FORMULA_STARTS:
+    """CSV cell: formula-like text gets a leading apostrophe, so it is shown, never run."""
+    if is_formula_like(value):
         return "'" + value
     return value
 
@@ -83,19 +89,30 @@ def write_xlsx(report: Report, filters: Filters, path, *, progress: Progress = N
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=report.title[:31])
-    sheet.append(list(report.columns))
+    sheet.append([_xlsx_value(sheet, c) for c in report.columns])
     n = 0
     for row in _tracked(report.rows(filters), progress):
-        sheet.append([_xlsx_value(v) for v in row])
+        sheet.append([_xlsx_value(sheet, v) for v in row])
         n += 1
     workbook.save(path)
     return n
 
 
-def _xlsx_value(value):
+def _xlsx_text(sheet, value: str):
+    """Formula-like text as a text cell (never a formula) with Excel's quote prefix, so that
+    editing the cell keeps it text. The value itself is unchanged: no visible apostrophe."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
+def _xlsx_value(sheet, value):
+    if is_formula_like(value):
+        return _xlsx_text(sheet, str(value))
     kind = type(value)
-    if kind is str:
-        return "'" + value if value and value[0] in FORMULA_STARTS else value
     if kind is dt.datetime and value.tzinfo is not None:
         return timezone.localtime(value).replace(tzinfo=None)
     if kind is uuid.UUID:

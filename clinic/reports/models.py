@@ -41,6 +41,10 @@ class ExportJob(models.Model):
     file_name = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Handed to the broker (the sweep sends again a job left pending: a broker outage) and
+    # claimed by a worker (the sweep hands back a job whose worker died).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

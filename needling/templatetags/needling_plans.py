@@ -18,6 +18,6 @@ def get_item(mapping, key):
 
 
 @register.simple_tag
-def patient_plans(patient):
-    """The patient's DN plans, newest first (one query)."""
-    return list(selectors.patient_plans(patient)[:PATIENT_PLANS_SHOWN])
+def patient_plans(patient, user):
+    """The patient's DN plans that `user` may read, newest first (one query)."""
+    return list(selectors.patient_plans(patient, user=user)[:PATIENT_PLANS_SHOWN])

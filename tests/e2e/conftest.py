@@ -64,13 +64,34 @@ def browser():
         browser.close()
 
 
+def is_csp_violation(text: str) -> bool:
+    """Chromium reports every Content-Security-Policy refusal on the console."""
+    return "Content Security Policy" in text or "Content-Security-Policy" in text
+
+
 @pytest.fixture
-def page(browser, live_server):
+def csp_violations() -> list[str]:
+    """The console's CSP violation messages for this test's page (see `page`)."""
+    return []
+
+
+@pytest.fixture
+def page(request, browser, live_server, csp_violations):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
+
+    def on_console(message) -> None:
+        if is_csp_violation(message.text):
+            where = message.location or {}
+            csp_violations.append(f"{message.text} ({where.get('url')}:{where.get('lineNumber')})")
+
+    page.on("console", on_console)
     yield page
     context.close()
+    # Every browser test also proves the app works under its Content-Security-Policy.
+    if csp_violations and not request.node.get_closest_marker("csp_violations_expected"):
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations))
 
 
 @pytest.fixture

@@ -56,6 +56,8 @@ def test_manager_reports_exports_and_audit(
     page.get_by_label("Location").select_option(label=location.name)
     page.get_by_role("button", name="Apply filters").click()
     expect(page.get_by_role("img", name="Activity chart")).to_be_visible()
+    # Drawn by static/js/charts.js (no inline script under the CSP).
+    assert page.evaluate("() => !!Chart.getChart(document.getElementById('report-chart'))")
     expect(page.get_by_role("cell", name="33.3%")).to_be_visible()  # one no-show in three
     assert download(page, "Export CSV").suggested_filename.endswith(".csv")
     assert download(page, "Export XLSX").suggested_filename.endswith(".xlsx")

@@ -15,15 +15,15 @@ from tests.contract_example import EXAMPLE
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def screen(stdin: str, *args: str) -> subprocess.CompletedProcess:
-    # A database URL that cannot be opened proves the command never touches it.
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "screen-command-test",
-        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
-    }
+# A fresh checkout's shell: no SECRET_KEY, no DEBUG, no settings module. A database URL that
+# cannot be opened proves the command never touches the database.
+CLEAN_ENV = {"PATH": os.environ["PATH"], "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+
+
+def screen(
+    stdin: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    env = CLEAN_ENV if env is None else env
     return subprocess.run(
         [sys.executable, "manage.py", "screen", *(args or ("-",))],
         input=stdin,
@@ -54,6 +54,47 @@ def test_the_contract_example_gives_the_documented_answer():
         ),
         ("lung_field", "precaution", [{"muscle": "upper_trapezius", "side": "left"}], None),
     ]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        pytest.param({"PATH": os.environ["PATH"]}, id="nothing-set"),
+        pytest.param(
+            {**CLEAN_ENV, "DEBUG": "0", "DJANGO_SETTINGS_MODULE": "clinic.settings"}, id="debug-0"
+        ),
+        pytest.param({**CLEAN_ENV, "DEBUG": "not-a-bool"}, id="malformed-settings"),
+    ],
+)
+def test_it_needs_no_secret_key_debug_or_database(env):
+    result = screen(json.dumps(EXAMPLE), env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["decision"] == "override_required"
+    assert "SECRET_KEY" not in result.stderr
+
+
+def test_help_names_the_argument():
+    result = screen("", "--help")
+    assert result.returncode == 0
+    assert "path to a JSON file" in result.stdout
+
+
+def test_the_django_command_gives_the_same_answer(capsys):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", StringIO(json.dumps(EXAMPLE)))
+        call_command("screen", "-", stdout=out)
+    assert json.loads(out.getvalue()) == json.loads(screen(json.dumps(EXAMPLE)).stdout)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", StringIO("{"))
+        with pytest.raises(SystemExit) as exit_:
+            call_command("screen", "-", stdout=StringIO())
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.startswith("bad input: not valid JSON")
 
 
 def test_it_reads_a_file_and_screens_a_batch_in_order(tmp_path):
