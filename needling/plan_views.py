@@ -435,7 +435,7 @@ def plan_override_reconfirm(request: HttpRequest, pk) -> HttpResponse:
     With ``appointment`` the plan is judged as that day's session by this therapist, and the
     answer goes back to the session's start page.
     """
-    plan = _plan(pk)
+    plan = _plan(request, pk)
     rule = request.POST.get("rule", "")
     appointment_pk = request.POST.get("appointment", "")
     on = None
@@ -459,7 +459,7 @@ def plan_override_reconfirm(request: HttpRequest, pk) -> HttpResponse:
         messages.error(request, notice)
     else:
         if _is_htmx(request) and on is None:
-            return _workspace_response(request, _plan(pk))
+            return _workspace_response(request, _plan(request, pk))
         messages.success(request, f"The override of {rule} is confirmed on the current screening.")
     return redirect(back)
 

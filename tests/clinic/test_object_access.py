@@ -239,6 +239,17 @@ CASES = [
         data={"rule": "anticoagulant", "reason": "x" * 30},
     ),
     Case(
+        "plan",
+        "needling:plan_override_reconfirm",
+        pk_of("draft_plan"),
+        new_uuid,
+        {"owner", "colleague"},
+        DESKS | MANAGERS,
+        method="post",
+        htmx=True,
+        data={"rule": "anticoagulant"},
+    ),
+    Case(
         "plan PDF",
         "needling:plan_document",
         pk_of("plan"),
