@@ -75,8 +75,20 @@ def csp_violations() -> list[str]:
     return []
 
 
+@pytest.fixture(scope="session")
+def warm_live_server(live_server):
+    """One request before the first browser test: the server's first response builds the
+    middleware chain, the URL resolver and the static file index, which on a loaded 2-core
+    machine took longer than a page step's 10 s timeout."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{live_server.url}/accounts/login/", timeout=120) as response:
+        response.read()
+    return live_server
+
+
 @pytest.fixture
-def page(request, browser, live_server, csp_violations):
+def page(request, browser, warm_live_server, live_server, csp_violations):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
