@@ -186,3 +186,33 @@ def test_export_bench_writes_every_session_row(demo, tmp_path, capsys, fmt):
     assert path.stat().st_size > 0
     # The high-water mark of this process, in MB: more than nothing, less than the machine.
     assert 10 < figures["peak_rss_mb"] < 24 * 1024
+
+
+def test_seeded_plans_are_approved_by_the_engine_and_rollups_stay_right(demo):
+    from clinic.reports import rollups
+    from clinic.reports.base import get_report
+    from clinic.reports.filters import Filters
+    from needling.screening_db import screen_plan
+
+    seed_scale(patients=40, sessions=300, log=lambda _: None)
+    plans = TreatmentPlan.objects.filter(patient__notes=SCALE_TAG)
+    approved = plans.filter(status="approved")
+    assert approved.count() > 20  # most are clear on their planned date
+    heavy = plans.get(patient__first_name="Benchmark", patient__last_name="Heavy")
+    assert heavy.status == "draft"  # its editor stays a key path
+    for plan in approved[:5]:
+        # The stored snapshot is what the engine says of the plan now, as at approval.
+        fresh = screen_plan(plan)
+        assert plan.snapshot["result"] == fresh.result.to_dict()
+        assert plan.snapshot["case"] == fresh.case
+        assert plan.cpt_code == fresh.result.cpt_code
+        assert plan.approved_by_id == plan.practitioner_id
+    # The COPY rows went in with the triggers on; a reset lifts them, then rebuilds.
+    assert rollups.rollup_check() == []
+    seed_scale(patients=30, sessions=200, reset=True, log=lambda _: None)
+    assert rollups.rollup_check() == []
+    # The outcomes report finds the approved plans' courses.
+    signed = SessionRecord.objects.filter(plan__status="approved")
+    days = signed.order_by("session_date").values_list("session_date", flat=True)
+    f = Filters(start=days.first(), end=days.last())
+    assert get_report("outcomes").count(f) > 0
