@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-port", type=int, default=8800)
     parser.add_argument("--load-workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument(
+        "--pdf-approvals", type=int, default=20, help="approvals timed to their PDF (0: none)"
+    )
+    parser.add_argument(
         "--out",
         default=None,
         help="results file (default bench/results.json); query counts go beside it",
@@ -81,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
             port=args.load_port,
             workers=args.load_workers,
         )
+    if args.pdf_approvals > 0:
+        # Last but the exports: it adds plan versions (the key paths' heavy plan stays a draft).
+        from bench.pdf_latency import measure_pdf_latency
+
+        entries += measure_pdf_latency(repeats=args.pdf_approvals)
     if args.exports:
         import tempfile
 
