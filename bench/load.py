@@ -5,8 +5,10 @@
 1. resolves the key paths on the data (``bench.harness.key_paths``) and logs in, with
    ``Client.force_login``, one session per virtual user and role (therapist: the heavy plan's
    practitioner, who may open its panel; front desk; the manager for the report);
-2. starts gunicorn (``clinic.wsgi``, ``workers`` sync workers) on 127.0.0.1:``port`` against the
-   same database and settings as the benchmark, and waits (bounded) until it answers;
+2. starts gunicorn (``bench.load_wsgi``: ``clinic.wsgi`` with the views imported; ``workers``
+   sync workers, app preloaded) on 127.0.0.1:``port`` against the same database and settings
+   as the benchmark, waits (bounded) until it answers, and requests every path twice per
+   worker unmeasured (the calendar is the therapist's own location's busiest recent day);
 3. runs locust headless (``bench/locustfile.py``) in a subprocess for each user count, for a
    fixed time (``-t``), with a hard timeout on top, and reads its CSV statistics;
 4. stops gunicorn (and locust, if it overstayed) by their process ids.
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -61,7 +64,9 @@ def _plan(users: int, port: int) -> dict:
     if missing:
         raise RuntimeError(f"the data has no {missing}")
     therapist = found["plan live screening panel"][1]
-    front_desk = User.objects.filter(groups__name=Role.FRONT_DESK, is_active=True).first()
+    # The calendar of the therapist's own location (staff see only theirs), busiest recent day.
+    found["calendar day, busiest location"] = (_calendar_path(therapist), therapist)
+    front_desk = User.objects.filter(groups__name=Role.FRONT_DESK.label, is_active=True).first()
     if front_desk is None:
         raise RuntimeError("no front-desk user: run seed_demo first")
     roles = {"therapist": therapist, "front_desk": front_desk, "manager": manager}
@@ -81,15 +86,64 @@ def _plan(users: int, port: int) -> dict:
     }
 
 
+def _get(url: str, *, cookie: str | None = None, timeout: float = 30) -> int:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - 127.0.0.1
+        response.read()
+        return response.status
+
+
+def _calendar_path(user) -> str:
+    import datetime as dt
+
+    from django.db.models import Count
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from clinic.booking.models import Appointment
+
+    location = user.locations.order_by("pk").first()
+    busiest = (
+        Appointment.objects.filter(
+            location=location, starts_at__gte=timezone.now() - dt.timedelta(days=14)
+        )
+        .values("starts_at__date")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "starts_at__date")
+        .first()
+    )
+    day = busiest["starts_at__date"] if busiest else timezone.localdate()
+    return reverse("booking:day", args=[location.pk]) + f"?date={day:%Y-%m-%d}"
+
+
 def _wait_until_up(url: str, *, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - http://127.0.0.1 only
-                return
+            _get(url, timeout=60)
+            return
         except OSError:
             time.sleep(0.5)
     raise RuntimeError(f"gunicorn did not answer {url} within {seconds:.0f} s")
+
+
+def _warm_up(plan: dict, *, rounds: int) -> None:
+    """Every path a few times per worker before the clock runs (first requests import views
+    and compile templates); each must answer 200."""
+    role_of = {
+        "plan live screening panel": "therapist",
+        "report activity, one year": "manager",
+    }
+    for _ in range(rounds):
+        for name, path in plan["paths"].items():
+            key = plan["sessions"][role_of.get(name, "therapist")][0]
+            url = plan["host"] + path
+            try:
+                status = _get(url, cookie=f"{plan['cookie_name']}={key}", timeout=120)
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            if status != 200:
+                raise RuntimeError(f"{name} ({path}): status {status} before the load stage")
 
 
 def _stop(process: subprocess.Popen, *, grace: float = 10) -> None:
@@ -120,13 +174,14 @@ def measure_load(
         raise ValueError("the load stage uses ports 8800-8809")
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     plan_file = work / "plan.json"
-    plan_file.write_text(json.dumps(_plan(max(users), port)))
+    plan = _plan(max(users), port)
+    plan_file.write_text(json.dumps(plan))
     env = {**os.environ, "BENCH_LOAD_PLAN": str(plan_file), "PYTHONPATH": str(ROOT)}
     venv_bin = Path(sys.executable).parent
     server = subprocess.Popen(  # noqa: S603 - fixed arguments
         [
             str(venv_bin / "gunicorn"),
-            "clinic.wsgi",
+            "bench.load_wsgi",
             "--bind",
             f"{HOST}:{port}",
             "--workers",
@@ -135,6 +190,7 @@ def measure_load(
             "60",
             "--log-level",
             "warning",
+            "--preload",
         ],
         cwd=ROOT,
         env=env,
@@ -143,7 +199,8 @@ def measure_load(
     )
     entries: list[Entry] = []
     try:
-        _wait_until_up(f"http://{HOST}:{port}/health/", seconds=60)
+        _wait_until_up(f"http://{HOST}:{port}/health/", seconds=120)
+        _warm_up(plan, rounds=2 * workers)
         for count in users:
             prefix = str(work / f"users{count}")
             locust = subprocess.Popen(  # noqa: S603 - fixed arguments
