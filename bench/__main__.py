@@ -29,6 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--booking-attempts", type=int, default=25)
     parser.add_argument("--no-exports", dest="exports", action="store_false")
     parser.add_argument(
+        "--load-users",
+        default="10,40",
+        help="concurrent users per load step, comma-separated; empty for no load stage",
+    )
+    parser.add_argument("--load-seconds", type=int, default=30, help="length of each step")
+    parser.add_argument("--load-port", type=int, default=8800)
+    parser.add_argument("--load-workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--pdf-approvals", type=int, default=20, help="approvals timed to their PDF (0: none)"
+    )
+    parser.add_argument(
         "--out",
         default=None,
         help="results file (default bench/results.json); query counts go beside it",
@@ -63,6 +74,21 @@ def main(argv: list[str] | None = None) -> int:
         entries += harness.measure_booking(
             threads=args.booking_threads, attempts=args.booking_attempts
         )
+    load_users = tuple(int(n) for n in args.load_users.split(",") if n.strip())
+    if connection.vendor == "postgresql" and load_users:
+        from bench.load import measure_load
+
+        entries += measure_load(
+            users=load_users,
+            seconds=args.load_seconds,
+            port=args.load_port,
+            workers=args.load_workers,
+        )
+    if args.pdf_approvals > 0:
+        # Last but the exports: it adds plan versions (the key paths' heavy plan stays a draft).
+        from bench.pdf_latency import measure_pdf_latency
+
+        entries += measure_pdf_latency(repeats=args.pdf_approvals)
     if args.exports:
         import tempfile
 

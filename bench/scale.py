@@ -5,7 +5,9 @@ adds, deterministically (one seeded ``random.Random``):
 
 - patients with realistic, accented names (search_name / phone_digits filled as save() would);
 - one screening questionnaire and one signed consent per patient;
-- a condition and a draft DN treatment plan with two or three sites for every patient;
+- a condition and a DN treatment plan with two or three sites for every patient, approved
+  (engine-made snapshot, ``bench.courses``) when the engine clears it on its planned date, so
+  the plans' signed notes are treatment courses for the outcomes report;
 - past appointments spread over the years before today, at the five demo locations, by
   twelve scale therapists per location, each in a room of their own and on a fixed grid of
   starts, so no therapist and no room is ever double-booked (the PostgreSQL exclusion
@@ -41,6 +43,7 @@ from bench.rows import TableWriter, check_deferred_constraints, reserve_ids, wri
 from clinic.booking.demo import STARTS
 from clinic.booking.models import Appointment, AppointmentType, WorkingHours
 from clinic.models import DNCertification, Location, Room, User
+from clinic.reports.rollup_models import AdverseEventDay, AppointmentDay, SessionDay
 from clinic.roles import Role
 from clinic.services import staff_set_role
 from needling.models import Muscle, PlanSite, TreatmentPlan
@@ -118,6 +121,7 @@ class ScaleResult:
     sessions: int = 0
     session_sites: int = 0
     adverse_events: int = 0
+    approved_plans: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -250,7 +254,14 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
 
         started = time.monotonic()
         plans, result.plan_sites = _plans(
-            people, rng=rng, staff=staff, muscles=muscles, manager=manager, today=today, now=now
+            people,
+            screenings,
+            rng=rng,
+            staff=staff,
+            muscles=muscles,
+            manager=manager,
+            today=today,
+            now=now,
         )
         result.plans = len(plans)
         result.seconds["plans"] = time.monotonic() - started
@@ -278,12 +289,25 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
         )
         writer.flush()
         result.seconds["appointments_sessions"] = time.monotonic() - started
+    from bench.courses import approve_scale_plans
+
+    started = time.monotonic()
+    result.approved_plans = approve_scale_plans(log=log)["approved"]
+    result.seconds["approve_plans"] = time.monotonic() - started
+    if reset:
+        # scale_reset lifts the triggers (the roll-ups' too) while it deletes: count afresh.
+        from clinic.reports.rollups import rollup_rebuild
+
+        started = time.monotonic()
+        rollup_rebuild()
+        result.seconds["rollup_rebuild"] = time.monotonic() - started
     started = time.monotonic()
     _vacuum_analyze()
     result.seconds["vacuum_analyze"] = time.monotonic() - started
     log(
         f"scale data: {result.patients} patients, {result.screenings} screenings, "
-        f"{result.consents} consents, {result.plans} plans ({result.plan_sites} sites), "
+        f"{result.consents} consents, {result.plans} plans ({result.plan_sites} sites, "
+        f"{result.approved_plans} approved), "
         f"{result.appointments} appointments, {result.sessions} sessions "
         f"({result.session_sites} sites, {result.adverse_events} adverse events) in "
         + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
@@ -292,7 +316,8 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
 
 
 SEEDED_MODELS = (Patient, ScreeningQuestionnaire, Consent, Condition, TreatmentPlan, PlanSite,
-                 Appointment, SessionRecord, SessionSite, AdverseEvent)  # fmt: skip
+                 Appointment, SessionRecord, SessionSite, AdverseEvent, AppointmentDay, SessionDay,
+                 AdverseEventDay)  # fmt: skip
 
 
 def _vacuum_analyze() -> None:
@@ -377,9 +402,11 @@ def _screenings_consents(people, *, rng, staff, text, today, now):
     return screenings, consents
 
 
-def _plans(people, *, rng, staff, muscles, manager, today, now):
+def _plans(people, screenings, *, rng, staff, muscles, manager, today, now):
     """A condition and a draft plan with two or three sites for every patient (the heavy
-    patient's plan: the first HEAVY_MUSCLES muscles, its own practitioner, fixed)."""
+    patient's plan: the first HEAVY_MUSCLES muscles, its own practitioner, fixed), planned
+    on the day of the patient's screening or up to two weeks after it (the screening must be
+    at most 30 days old on the planned date for the engine to clear the plan)."""
     conditions, plans, sites = [], [], []
     for i, patient in enumerate(people):
         code, description = ICD10[0] if i == 0 else rng.choice(ICD10)
@@ -400,7 +427,9 @@ def _plans(people, *, rng, staff, muscles, manager, today, now):
             condition=condition,
             practitioner=therapist,
             location=location,
-            planned_date=today if i == 0 else today - dt.timedelta(days=rng.randint(0, 730)),
+            planned_date=today
+            if i == 0
+            else min(today, screenings[i].taken_on + dt.timedelta(days=rng.randint(0, 14))),
             created_by=therapist,
         )
         plans.append(plan)

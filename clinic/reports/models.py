@@ -76,3 +76,9 @@ class ExportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(100, int(self.rows_done * 100 / self.rows_total))
+
+
+from clinic.reports.rollup_models import *  # noqa: E402,F403 - the report roll-ups (issue 16)
+from clinic.reports.rollup_models import __all__ as _rollup_names  # noqa: E402
+
+__all__ += _rollup_names

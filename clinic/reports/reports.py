@@ -8,12 +8,13 @@ from collections.abc import Iterator
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, OuterRef, Q, Value, Window
+from django.db.models import Count, Exists, F, OuterRef, Value, Window
 from django.db.models.functions import Concat, TruncDate
 from django.utils import timezone
 
 from clinic.booking.models import Appointment
-from clinic.models import DNCertification, Licence
+from clinic.models import DNCertification, Licence, User
+from clinic.reports import rollups as _rollups
 from clinic.reports.base import CHUNK, PAGE_ROWS, Report, rate, register
 from clinic.reports.filters import Filters
 from needling.models import PlanOverride, TreatmentPlan
@@ -77,24 +78,25 @@ class ActivityReport(Report):
         return self.queryset(f).count()
 
     def page(self, f: Filters) -> dict:
-        # One query: counts per therapist and status.
-        per = (
-            self.queryset(f)
-            .values("therapist__username", "therapist__first_name", "therapist__last_name")
-            .annotate(
-                total=Count("pk"),
-                **{s: Count("pk", filter=Q(status=s)) for s in STATUSES},
+        # Three queries: the roll-up's whole days, the partial days at the edges of the range
+        # (clinic.reports.rollups.appointment_counts), and the therapists' names.
+        per = _rollups.appointment_counts(f)
+        names = {
+            u["pk"]: u
+            for u in User.objects.filter(pk__in=list(per)).values(
+                "pk", "username", "first_name", "last_name"
             )
-            .order_by("therapist__last_name", "therapist__username")
-        )
+        }
         table_rows, totals = [], dict.fromkeys(("total", *STATUSES), 0)
-        for row in per:
+        for pk in sorted(per, key=lambda pk: (names[pk]["last_name"], names[pk]["username"])):
+            row = {**per[pk], "total": sum(per[pk].values())}
             for key in totals:
                 totals[key] += row[key]
-            name = f"{row['therapist__first_name']} {row['therapist__last_name']}".strip()
+            user = names[pk]
+            name = f"{user['first_name']} {user['last_name']}".strip()
             table_rows.append(
                 (
-                    name or row["therapist__username"],
+                    name or user["username"],
                     row["total"],
                     row["completed"],
                     row["cancelled"],

@@ -7,10 +7,10 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 
-from django.db.models import Count, F, Q
-from django.db.models.functions import TruncWeek
+from django.db.models import F, Q
 from django.utils import timezone
 
+from clinic.reports import rollups
 from clinic.reports.base import CHUNK, PAGE_ROWS, Report, register
 from clinic.reports.filters import Filters
 from clinic.reports.reference import (
@@ -48,24 +48,15 @@ def per_100(part: int, whole: int) -> str:
 
 def activity_session_tables(f: Filters) -> list[dict]:
     """Sessions per therapist per week and the CPT code counts of signed sessions: one
-    pass over the notes (the CPT counts are summed from the weekly groups).
+    query over the daily roll-up (the CPT counts are summed from the weekly groups).
 
     The weekly table shows its first PAGE_ROWS rows (a year of sixty therapists is 3,000
     rows); the caption says how many there are and how to narrow them."""
-    signed = Q(status=SessionStatus.SIGNED)
-    weekly = list(
-        sessions_in(f)
-        .annotate(week=TruncWeek("session_date"))
-        .values("week", "practitioner__username")
-        .annotate(
-            n=Count("pk"),
-            **{f"cpt_{code}": Count("pk", filter=signed & Q(cpt_code=code)) for code in CPT_CODES},
-        )
-        .order_by("week", "practitioner__username")
-    )
+    weekly = rollups.session_weekly(f, by_therapist=True)
     cpt = {code: sum(r[f"cpt_{code}"] for r in weekly) for code in CPT_CODES}
     weekly_rows = [
-        (r["week"].strftime("%Y-%m-%d"), r["practitioner__username"], r["n"]) for r in weekly
+        (r["week"].strftime("%Y-%m-%d"), r["practitioner__username"], r["drafts"] + r["signed"])
+        for r in weekly
     ]
     return [
         {
@@ -131,14 +122,11 @@ class SessionsReport(Report):
         return sessions_in(f).count()
 
     def page(self, f: Filters) -> dict:
-        # One pass: the weekly counts, with the signed ones; the totals are their sums.
-        weekly = list(
-            sessions_in(f)
-            .annotate(week=TruncWeek("session_date"))
-            .values("week")
-            .annotate(n=Count("pk"), signed=Count("pk", filter=Q(status=SessionStatus.SIGNED)))
-            .order_by("week")
-        )
+        # One query over the daily roll-up: the weekly counts; the totals are their sums.
+        weekly = [
+            {"week": r["week"], "n": r["drafts"] + r["signed"], "signed": r["signed"]}
+            for r in rollups.session_weekly(f, by_therapist=False)
+        ]
         counts = {"total": sum(r["n"] for r in weekly), "signed": sum(r["signed"] for r in weekly)}
         rows = []
         for row in (
@@ -380,19 +368,12 @@ class SafetyReport(Report):
         return self.events(f).count()
 
     def page(self, f: Filters) -> dict:
-        sessions = sessions_in(f, signed_only=True).count()
-        by_kind = {
-            (r["kind"], r["severity"]): r["n"]
-            for r in self.events(f).values("kind", "severity").annotate(n=Count("pk"))
-        }
-        # Sessions with at least one minor (major) event: one pass over the events.
-        with_event = dict(
-            self.events(f)
-            .values("is_major")
-            .annotate(n=Count("session_id", distinct=True))
-            .values_list("is_major", "n")
-        )
-        minor_sessions, major_sessions = with_event.get(False, 0), with_event.get(True, 0)
+        # Two queries over the daily roll-ups: signed notes (with those having a minor or a
+        # major event), and the events by kind and severity.
+        counts = rollups.session_counts(f)
+        sessions = counts["signed"]
+        by_kind = rollups.event_counts(f)
+        minor_sessions, major_sessions = counts["minor_sessions"], counts["major_sessions"]
         severities = [s for s, _ in Severity.choices]
         table_rows, chart_ours, chart_ref, chart_labels = [], [], [], []
         for kind, label in AdverseKind.choices:

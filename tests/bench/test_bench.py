@@ -79,10 +79,13 @@ def test_count_overlaps_sees_a_double_booking(demo):
     assert count_overlaps() == 2  # the same therapist and the same room
 
 
+# Committed transactions: the PDF jobs are sent when plan_approve's transaction commits.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bench_runs_one_quick_iteration(demo, tmp_path, capsys):
     seed_scale(patients=20, sessions=200, log=lambda _: None)
     out = tmp_path / "results.json"
     args = ["--requests", "1", "--screening-seconds", "0.05", "--pdf-repeats", "1"]
+    args += ["--pdf-approvals", "2"]
     assert main([*args, "--booking-threads", "0", "--no-exports", "--out", str(out)]) == 0
 
     results = {entry["name"]: entry for entry in json.loads(out.read_text())}
@@ -95,6 +98,10 @@ def test_bench_runs_one_quick_iteration(demo, tmp_path, capsys):
     assert results["report activity, one year"]["queries"] > 0
     assert results["screening engine throughput"]["unit"] == "eval/s"
     assert results["PDF plan render"]["value"] > 0
+    # Two approvals timed until their PDF job stored a file, with the stages named.
+    latency = results["PDF plan: approval to downloadable document"]
+    assert latency["value"] == 2 and 0 < latency["p50_ms"] <= latency["p95_ms"]
+    assert "WeasyPrint" in latency["note"]
     assert "calendar day" in capsys.readouterr().out
     # A second scale's run compares query counts with the first one's.
     assert (
@@ -186,3 +193,66 @@ def test_export_bench_writes_every_session_row(demo, tmp_path, capsys, fmt):
     assert path.stat().st_size > 0
     # The high-water mark of this process, in MB: more than nothing, less than the machine.
     assert 10 < figures["peak_rss_mb"] < 24 * 1024
+
+
+def test_seeded_plans_are_approved_by_the_engine_and_rollups_stay_right(demo):
+    from clinic.reports import rollups
+    from clinic.reports.base import get_report
+    from clinic.reports.filters import Filters
+    from needling.screening_db import screen_plan
+
+    seed_scale(patients=40, sessions=300, log=lambda _: None)
+    plans = TreatmentPlan.objects.filter(patient__notes=SCALE_TAG)
+    approved = plans.filter(status="approved")
+    assert approved.count() > 20  # most are clear on their planned date
+    heavy = plans.get(patient__first_name="Benchmark", patient__last_name="Heavy")
+    assert heavy.status == "draft"  # its editor stays a key path
+    for plan in approved[:5]:
+        # The stored snapshot is what the engine says of the plan now, as at approval.
+        fresh = screen_plan(plan)
+        assert plan.snapshot["result"] == fresh.result.to_dict()
+        assert plan.snapshot["case"] == fresh.case
+        assert plan.cpt_code == fresh.result.cpt_code
+        assert plan.approved_by_id == plan.practitioner_id
+    # The COPY rows went in with the triggers on; a reset lifts them, then rebuilds.
+    assert rollups.rollup_check() == []
+    seed_scale(patients=30, sessions=200, reset=True, log=lambda _: None)
+    assert rollups.rollup_check() == []
+    # The outcomes report finds the approved plans' courses.
+    signed = SessionRecord.objects.filter(plan__status="approved")
+    days = signed.order_by("session_date").values_list("session_date", flat=True)
+    f = Filters(start=days.first(), end=days.last())
+    assert get_report("outcomes").count(f) > 0
+
+
+LOCUST_STATS = "\n".join(
+    [
+        "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+        "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
+        "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%",
+        "GET,floor: password_change_done,100,0,10,11,5,40,900,3.3,0.0,"
+        "10,11,12,13,15,20,25,30,40,40,40",
+        'GET,"report activity, one year",50,1,30,33,20,90,9000,1.6,0.03,'
+        "30,31,33,35,40,60,80,90,90,90,90",
+        ",Aggregated,150,1,12,18,5,90,3000,5.0,0.03,12,14,16,20,30,50,70,80,90,90,90",
+    ]
+)
+
+
+def test_load_entries_read_locust_statistics(tmp_path):
+    from bench.load import _entries, _read_stats
+
+    (tmp_path / "u_stats.csv").write_text(LOCUST_STATS + "\n")
+    entries = {e.name: e for e in _entries(10, _read_stats(str(tmp_path / "u")), 30)}
+    report = entries["load 10 users: report activity, one year"]
+    assert (report.p50_ms, report.p95_ms, report.ratio_to_floor) == (30.0, 60.0, 3.0)
+    assert report.value == 1.6 and "1 failed" in report.note and "p99 90" in report.note
+    total = entries["load 10 users: all requests"]
+    assert total.value == 5.0 and "150 requests, 1 failed" in total.note
+
+
+def test_load_stage_keeps_to_its_ports():
+    from bench.load import measure_load
+
+    with pytest.raises(ValueError, match="8800-8809"):
+        measure_load(users=(1,), seconds=1, port=8000)

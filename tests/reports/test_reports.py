@@ -235,11 +235,13 @@ def test_report_pages_take_a_fixed_number_of_queries(
     url = reverse("reports:report", kwargs={"slug": "activity"})
     params = {"start": "2026-06-01", "end": "2026-06-30"}
     manager_client.get(url, params)
-    # session, user, permissions (2), the per-therapist counts, the user's groups (nav role),
-    # DN sessions per therapist per week with their CPT counts, location choices, therapist
-    # choices (one plain query each: clinic.forms.load_model_choices); the warm-up renewed
-    # the session, so no session save within the minute
-    with django_assert_num_queries(9) as small:
+    # session, user, permissions (2), the per-therapist counts (the roll-up's whole UTC days,
+    # the appointments of the partial days at the edges, the therapists' names), the user's
+    # groups (nav role), DN sessions per therapist per week with their CPT counts (roll-up),
+    # location choices, therapist choices (one plain query each:
+    # clinic.forms.load_model_choices); the warm-up renewed the session, so no session save
+    # within the minute
+    with django_assert_num_queries(11) as small:
         manager_client.get(url, params)
     appointments(therapist, location, ["cancelled"] * 20, day=12)
     with django_assert_num_queries(len(small.captured_queries)):

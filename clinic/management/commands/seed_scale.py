@@ -16,8 +16,18 @@ class Command(BaseCommand):
         parser.add_argument("--patients", type=int, default=100_000)
         parser.add_argument("--sessions", type=int, default=1_000_000)
         parser.add_argument("--reset", action="store_true", help="Delete scale data first.")
+        parser.add_argument(
+            "--approve-plans",
+            action="store_true",
+            help="Only approve the draft scale plans the engine clears (data seeded before).",
+        )
 
     def handle(self, *args, patients: int, sessions: int, reset: bool, **options):
+        if options["approve_plans"]:
+            from bench.courses import approve_scale_plans
+
+            approve_scale_plans(log=self.stdout.write)
+            return
         if patients < 1 or sessions < 0:
             raise CommandError("--patients must be at least 1 and --sessions at least 0.")
         started = time.monotonic()

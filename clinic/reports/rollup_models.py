@@ -1,0 +1,107 @@
+"""Daily roll-ups the reports read for their totals (issue 16).
+
+Three narrow tables, one row per day, location and therapist (and, for adverse events, kind
+and severity). They are written only by database triggers (``clinic.reports.rollups``): a
+statement-level trigger with transition tables on PostgreSQL, a row trigger on SQLite, on
+every INSERT, UPDATE and DELETE of appointments, session notes and adverse events, so COPY,
+bulk updates and the admin keep them in step as well as the services do. Counts are added
+as deltas (``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``), which concurrent
+writers can do without losing an update; a row may fall back to all zeros and stay. There
+is no CHECK (count >= 0) on them: both databases check a CHECK constraint on the row an upsert
+proposes to insert (the bare delta, often -1) before they find the conflict, so it would
+refuse correct deltas; ``rollup_check`` is the guard instead.
+
+- ``AppointmentDay``: appointments per **UTC** day of ``starts_at`` and status. The reports'
+  ranges are local days; they read the whole UTC days inside the range from here and the two
+  partial days at its edges from the appointments themselves, so the totals are exact in
+  any time zone.
+- ``SessionDay``: session notes per ``session_date`` (the clinic's day), drafts and signed,
+  the CPT codes of signed notes, and signed notes with at least one minor / major event.
+- ``AdverseEventDay``: adverse events of signed notes per note's day, kind and severity.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+__all__ = ["AppointmentDay", "SessionDay", "AdverseEventDay"]
+
+
+class _Day(models.Model):
+    day = models.DateField()
+    location = models.ForeignKey(
+        "clinic.Location", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+        default_permissions = ()
+
+
+APPOINTMENT_COUNTS = ("booked", "checked_in", "completed", "cancelled", "no_show")
+SESSION_COUNTS = (
+    "drafts",
+    "signed",
+    "cpt_20560",
+    "cpt_20561",
+    "minor_sessions",
+    "major_sessions",
+)
+
+
+class AppointmentDay(_Day):
+    therapist = models.ForeignKey(
+        "clinic.User", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    booked = models.IntegerField(default=0)
+    checked_in = models.IntegerField(default=0)
+    completed = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+    no_show = models.IntegerField(default=0)
+
+    class Meta(_Day.Meta):
+        db_table = "report_appointment_day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "location", "therapist"], name="report_appointment_day_key"
+            ),
+        ]
+
+
+class SessionDay(_Day):
+    practitioner = models.ForeignKey(
+        "clinic.User", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    drafts = models.IntegerField(default=0)
+    signed = models.IntegerField(default=0)
+    cpt_20560 = models.IntegerField(default=0)
+    cpt_20561 = models.IntegerField(default=0)
+    minor_sessions = models.IntegerField(default=0)
+    major_sessions = models.IntegerField(default=0)
+
+    class Meta(_Day.Meta):
+        db_table = "report_session_day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "location", "practitioner"], name="report_session_day_key"
+            ),
+        ]
+
+
+class AdverseEventDay(_Day):
+    practitioner = models.ForeignKey(
+        "clinic.User", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.CharField(max_length=28)
+    severity = models.CharField(max_length=8)
+    is_major = models.BooleanField()
+    events = models.IntegerField(default=0)
+
+    class Meta(_Day.Meta):
+        db_table = "report_adverse_event_day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "location", "practitioner", "kind", "severity", "is_major"],
+                name="report_adverse_event_day_key",
+            ),
+        ]

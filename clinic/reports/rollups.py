@@ -1,0 +1,444 @@
+# ruff: noqa: S608 - the SQL here is built from fixed table and column names, never from input
+"""Report roll-ups: the triggers that keep them in step, rebuild, check, and the reads.
+
+The tables are in ``clinic.reports.rollup_models``. Every change to a roll-up is a *delta*
+worked out from the rows a statement changed: for the rows after the statement, +1 for each
+count they make; for the rows before it, -1. The same SQL text serves both databases:
+
+- PostgreSQL: ``AFTER ... FOR EACH STATEMENT`` triggers with transition tables
+  (``REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows``), so one COPY of 50,000 rows or
+  one bulk UPDATE is one grouped upsert, not 50,000;
+- SQLite: ``AFTER ... FOR EACH ROW`` triggers, with ``new_rows``/``old_rows`` being the
+  one-row relation ``(SELECT NEW.col AS col, ...)``.
+
+A note counts an adverse event only while it is signed, and "notes with a minor (major)
+event" depends on the note and all its events; so a change to a note takes its events as they
+are, and a change to events takes their notes as they are, before (the events now, less the
+new rows, plus the old rows) and after. Deltas are added with ``ON CONFLICT DO UPDATE SET
+n = table.n + excluded.n``: concurrent writers each add their own, and the CHECK constraints
+(counts >= 0) refuse a delta that would make a count negative instead of storing a wrong one.
+
+``rollup_rebuild()`` recomputes every table from the rows (after a restore, or a change to
+the definitions); ``rollup_check()`` compares the tables with a fresh count and returns the
+differences (``manage.py rollups --check``). A delta that reached the rows but not the
+roll-ups could only come from a trigger that was disabled, which the check would show.
+
+The reads (``appointment_counts``, ``session_counts``, ``session_weekly``,
+``event_counts``) give the reports their totals from whole days. Appointments are rolled up
+per UTC day; a report's range is local days, so the whole UTC days inside it come from the
+roll-up and the partial UTC days at either edge are counted from the appointments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncWeek
+
+from clinic.reports.rollup_models import (
+    APPOINTMENT_COUNTS,
+    SESSION_COUNTS,
+    AdverseEventDay,
+    AppointmentDay,
+    SessionDay,
+)
+
+APPOINTMENTS = "clinic_appointment"
+SESSIONS = "needling_sessionrecord"
+EVENTS = "needling_adverseevent"
+COLUMNS = {
+    APPOINTMENTS: ("starts_at", "location_id", "therapist_id", "status"),
+    SESSIONS: ("id", "session_date", "location_id", "practitioner_id", "status", "cpt_code"),
+    EVENTS: ("id", "session_id", "kind", "severity", "is_major"),
+}
+OPS = ("insert", "update", "delete")
+
+
+def _utc_day(column: str, vendor: str) -> str:
+    if vendor == "postgresql":
+        return f"(({column}) AT TIME ZONE 'UTC')::date"
+    return f"date({column})"
+
+
+def _upsert(table: str, key: tuple[str, ...], counts: tuple[str, ...], select: str) -> str:
+    sets = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counts)
+    columns = ", ".join((*key, *counts))
+    return (
+        f"INSERT INTO {table} ({columns}) {select} "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+    )
+
+
+def _grouped(key: tuple[str, ...], counts: tuple[str, ...], source: str) -> str:
+    """SELECT key, SUM(count)... FROM (source) grouped, without the all-zero groups."""
+    sums = ", ".join(f"SUM(d.{c})" for c in counts)
+    nonzero = " OR ".join(f"SUM(d.{c}) <> 0" for c in counts)
+    keys = ", ".join(f"d.{k}" for k in key)
+    return (
+        f"SELECT {keys}, {sums} FROM ({source}) AS d WHERE 1 = 1 GROUP BY {keys} HAVING {nonzero}"
+    )
+
+
+# -- appointments ---------------------------------------------------------------------------
+
+APPOINTMENT_KEY = ("day", "location_id", "therapist_id")
+
+
+def _appointment_side(rows: str, sign: int, vendor: str) -> str:
+    counts = ", ".join(
+        f"CASE WHEN a.status = '{s}' THEN {sign} ELSE 0 END AS {s}" for s in APPOINTMENT_COUNTS
+    )
+    return (
+        f"SELECT {_utc_day('a.starts_at', vendor)} AS day, a.location_id AS location_id, "
+        f"a.therapist_id AS therapist_id, {counts} FROM {rows} AS a"
+    )
+
+
+def appointment_select(new: str, old: str, vendor: str) -> str:
+    source = f"{_appointment_side(new, 1, vendor)} UNION ALL {_appointment_side(old, -1, vendor)}"
+    return _grouped(APPOINTMENT_KEY, APPOINTMENT_COUNTS, source)
+
+
+# -- session notes and adverse events -------------------------------------------------------
+
+SESSION_KEY = ("day", "location_id", "practitioner_id")
+EVENT_KEY = (*SESSION_KEY, "kind", "severity", "is_major")
+
+
+def _session_side(sessions: str, events: str, sign: int) -> str:
+    signed = "s.status = 'signed'"
+
+    def has(flag: str) -> str:
+        return (
+            f"CASE WHEN {signed} AND EXISTS (SELECT 1 FROM {events} AS e WHERE "
+            f"e.session_id = s.id AND {flag}) THEN {sign} ELSE 0 END"
+        )
+
+    return (
+        "SELECT s.session_date AS day, s.location_id AS location_id, "
+        "s.practitioner_id AS practitioner_id, "
+        f"CASE WHEN s.status = 'draft' THEN {sign} ELSE 0 END AS drafts, "
+        f"CASE WHEN {signed} THEN {sign} ELSE 0 END AS signed, "
+        f"CASE WHEN {signed} AND s.cpt_code = '20560' THEN {sign} ELSE 0 END AS cpt_20560, "
+        f"CASE WHEN {signed} AND s.cpt_code = '20561' THEN {sign} ELSE 0 END AS cpt_20561, "
+        f"{has('NOT e.is_major')} AS minor_sessions, "
+        f"{has('e.is_major')} AS major_sessions "
+        f"FROM {sessions} AS s"
+    )
+
+
+def session_select(after: tuple[str, str], before: tuple[str, str]) -> str:
+    """(sessions, events) after the statement, and before it."""
+    source = f"{_session_side(*after, 1)} UNION ALL {_session_side(*before, -1)}"
+    return _grouped(SESSION_KEY, SESSION_COUNTS, source)
+
+
+def _event_side(sessions: str, events: str, sign: int) -> str:
+    return (
+        "SELECT s.session_date AS day, s.location_id AS location_id, "
+        "s.practitioner_id AS practitioner_id, e.kind AS kind, e.severity AS severity, "
+        f"e.is_major AS is_major, {sign} AS events "
+        f"FROM {sessions} AS s JOIN {events} AS e ON e.session_id = s.id "
+        "WHERE s.status = 'signed'"
+    )
+
+
+def event_select(after: tuple[str, str], before: tuple[str, str]) -> str:
+    source = f"{_event_side(*after, 1)} UNION ALL {_event_side(*before, -1)}"
+    return _grouped(EVENT_KEY, ("events",), source)
+
+
+# -- the statements a trigger runs ----------------------------------------------------------
+
+
+def _empty(table: str) -> str:
+    return f"(SELECT {', '.join(COLUMNS[table])} FROM {table} WHERE 1 = 0)"
+
+
+def _row(prefix: str, table: str) -> str:
+    """SQLite: the NEW or OLD row as a one-row relation."""
+    return "(SELECT " + ", ".join(f"{prefix}.{c} AS {c}" for c in COLUMNS[table]) + ")"
+
+
+def _relations(table: str, op: str, vendor: str) -> tuple[str, str]:
+    postgres = vendor == "postgresql"
+    new = ("new_rows" if postgres else _row("NEW", table)) if op != "delete" else _empty(table)
+    old = ("old_rows" if postgres else _row("OLD", table)) if op != "insert" else _empty(table)
+    return new, old
+
+
+def trigger_statements(table: str, op: str, vendor: str) -> list[str]:
+    """The SQL statements the trigger on ``table`` for ``op`` runs (both databases)."""
+    new, old = _relations(table, op, vendor)
+    if table == APPOINTMENTS:
+        return [
+            _upsert(
+                "report_appointment_day",
+                APPOINTMENT_KEY,
+                APPOINTMENT_COUNTS,
+                appointment_select(new, old, vendor),
+            )
+        ]
+    if table == SESSIONS:
+        return [
+            _upsert(
+                "report_session_day",
+                SESSION_KEY,
+                SESSION_COUNTS,
+                session_select((new, EVENTS), (old, EVENTS)),
+            ),
+            _upsert(
+                "report_adverse_event_day",
+                EVENT_KEY,
+                ("events",),
+                event_select((new, EVENTS), (old, EVENTS)),
+            ),
+        ]
+    # Adverse events: their notes as they are; the events before = now - new + old.
+    touched = f"(SELECT n.session_id FROM {new} AS n UNION SELECT o.session_id FROM {old} AS o)"
+    notes = f"(SELECT * FROM {SESSIONS} WHERE id IN {touched})"
+    before = (
+        f"(SELECT id, session_id, is_major FROM {EVENTS} WHERE session_id IN {touched} "
+        f"AND id NOT IN (SELECT n.id FROM {new} AS n) "
+        f"UNION ALL SELECT o.id, o.session_id, o.is_major FROM {old} AS o)"
+    )
+    return [
+        _upsert(
+            "report_session_day",
+            SESSION_KEY,
+            SESSION_COUNTS,
+            session_select((notes, EVENTS), (notes, before)),
+        ),
+        _upsert(
+            "report_adverse_event_day",
+            EVENT_KEY,
+            ("events",),
+            event_select((SESSIONS, new), (SESSIONS, old)),
+        ),
+    ]
+
+
+def _postgres_install() -> list[str]:
+    sql = []
+    for table in COLUMNS:
+        for op in OPS:
+            name = f"report_rollup_{table}_{op}"
+            body = ";\n".join(trigger_statements(table, op, "postgresql"))
+            refs = {
+                "insert": "NEW TABLE AS new_rows",
+                "update": "NEW TABLE AS new_rows OLD TABLE AS old_rows",
+                "delete": "OLD TABLE AS old_rows",
+            }[op]
+            sql.append(
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                f"BEGIN\n{body};\nRETURN NULL;\nEND;\n$$"
+            )
+            sql.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            sql.append(
+                f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} REFERENCING {refs} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+            )
+    return sql
+
+
+def _sqlite_install() -> list[str]:
+    sql = []
+    for table in COLUMNS:
+        for op in OPS:
+            name = f"report_rollup_{table}_{op}"
+            body = ";\n".join(trigger_statements(table, op, "sqlite"))
+            sql.append(f"DROP TRIGGER IF EXISTS {name}")
+            sql.append(
+                f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} FOR EACH ROW BEGIN\n"
+                f"{body};\nEND"
+            )
+    return sql
+
+
+def install_sql(vendor: str) -> list[str]:
+    return _postgres_install() if vendor == "postgresql" else _sqlite_install()
+
+
+def uninstall_sql(vendor: str) -> list[str]:
+    sql = []
+    for table in COLUMNS:
+        for op in OPS:
+            name = f"report_rollup_{table}_{op}"
+            if vendor == "postgresql":
+                sql.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+                sql.append(f"DROP FUNCTION IF EXISTS {name}()")
+            else:
+                sql.append(f"DROP TRIGGER IF EXISTS {name}")
+    return sql
+
+
+# -- rebuild and check ----------------------------------------------------------------------
+
+
+def _full_selects(vendor: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]:
+    """table -> (key, counts, SELECT of the true counts over all the rows)."""
+    return {
+        "report_appointment_day": (
+            APPOINTMENT_KEY,
+            APPOINTMENT_COUNTS,
+            appointment_select(APPOINTMENTS, _empty(APPOINTMENTS), vendor),
+        ),
+        "report_session_day": (
+            SESSION_KEY,
+            SESSION_COUNTS,
+            session_select((SESSIONS, EVENTS), (_empty(SESSIONS), EVENTS)),
+        ),
+        "report_adverse_event_day": (
+            EVENT_KEY,
+            ("events",),
+            event_select((SESSIONS, EVENTS), (SESSIONS, _empty(EVENTS))),
+        ),
+    }
+
+
+def rollup_rebuild() -> dict[str, int]:
+    """Recompute the roll-up tables from the rows, in one transaction; rows per table."""
+    written = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, (key, counts, select) in _full_selects(connection.vendor).items():
+            cursor.execute(f"DELETE FROM {table}")
+            cursor.execute(f"INSERT INTO {table} ({', '.join((*key, *counts))}) {select}")
+            written[table] = cursor.rowcount
+    return written
+
+
+@dataclass(frozen=True)
+class Difference:
+    table: str
+    key: tuple
+    stored: tuple | None
+    counted: tuple | None
+
+
+def _plain(value):
+    """A key value as both databases and both sides of the check give it."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def rollup_check(limit: int = 50) -> list[Difference]:
+    """Differences between the stored roll-ups (all-zero rows left out) and a fresh count."""
+    found: list[Difference] = []
+    with connection.cursor() as cursor:
+        for table, (key, counts, select) in _full_selects(connection.vendor).items():
+            columns = ", ".join((*key, *counts))
+            nonzero = " OR ".join(f"{c} <> 0" for c in counts)
+            stored = f"SELECT {columns} FROM {table} WHERE {nonzero}"
+            rows: dict[tuple, list] = defaultdict(lambda: [None, None])
+            for side, first, second in ((0, stored, select), (1, select, stored)):
+                cursor.execute(f"SELECT * FROM ({first}) AS a EXCEPT SELECT * FROM ({second}) AS b")
+                for row in cursor.fetchall()[:limit]:
+                    rows[tuple(_plain(v) for v in row[: len(key)])][side] = tuple(row[len(key) :])
+            found += [Difference(table, k, v[0], v[1]) for k, v in sorted(rows.items(), key=str)]
+    return found[:limit]
+
+
+# -- reads ----------------------------------------------------------------------------------
+
+
+def _utc_days(start_at: dt.datetime, end_before: dt.datetime) -> tuple[dt.date, dt.date] | None:
+    """The whole UTC days inside [start_at, end_before): (first, last), or None."""
+    start = start_at.astimezone(dt.UTC)
+    end = end_before.astimezone(dt.UTC)
+    first = start.date() if start.time() == dt.time.min else start.date() + dt.timedelta(days=1)
+    last = end.date() - dt.timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def appointment_counts(f) -> dict[int, dict[str, int]]:
+    """therapist id -> {status: count} for the filters' range (two queries)."""
+    from clinic.booking.models import Appointment
+
+    start_at, end_before = f.start_at(), f.end_before()
+    whole = _utc_days(start_at, end_before)
+    edges = Appointment.objects.all()
+    totals: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(APPOINTMENT_COUNTS, 0))
+    if whole is None:
+        edges = edges.filter(starts_at__gte=start_at, starts_at__lt=end_before)
+    else:
+        first, last = whole
+        edges = edges.filter(
+            Q(starts_at__gte=start_at, starts_at__lt=_midnight(first))
+            | Q(starts_at__gte=_midnight(last + dt.timedelta(days=1)), starts_at__lt=end_before)
+        )
+        days = AppointmentDay.objects.filter(day__gte=first, day__lte=last)
+        if f.location_id:
+            days = days.filter(location_id=f.location_id)
+        if f.therapist_id:
+            days = days.filter(therapist_id=f.therapist_id)
+        for row in days.values("therapist_id").annotate(
+            **{f"n_{s}": Sum(s) for s in APPOINTMENT_COUNTS}
+        ):
+            for s in APPOINTMENT_COUNTS:
+                totals[row["therapist_id"]][s] += row[f"n_{s}"]
+    if f.location_id:
+        edges = edges.filter(location_id=f.location_id)
+    if f.therapist_id:
+        edges = edges.filter(therapist_id=f.therapist_id)
+    for row in edges.values("therapist_id", "status").annotate(n=Count("pk")):
+        totals[row["therapist_id"]][row["status"]] += row["n"]
+    return {k: v for k, v in totals.items() if any(v.values())}
+
+
+def session_days(f):
+    qs = SessionDay.objects.filter(day__gte=f.start, day__lte=f.end)
+    if f.location_id:
+        qs = qs.filter(location_id=f.location_id)
+    if f.therapist_id:
+        qs = qs.filter(practitioner_id=f.therapist_id)
+    return qs
+
+
+def session_counts(f) -> dict[str, int]:
+    """{drafts, signed, cpt_20560, ...} summed over the range (one query)."""
+    row = session_days(f).aggregate(**{c: Sum(c) for c in SESSION_COUNTS})
+    return {c: row[c] or 0 for c in SESSION_COUNTS}
+
+
+def session_weekly(f, *, by_therapist: bool) -> list[dict]:
+    """Per week (and therapist's username): sessions, signed, CPT counts (one query)."""
+    group = ["week", "practitioner__username"] if by_therapist else ["week"]
+    rows = (
+        session_days(f)
+        .annotate(week=TruncWeek("day"))
+        .values(*group)
+        .annotate(**{f"n_{c}": Sum(c) for c in SESSION_COUNTS})
+        .order_by(*group)
+    )
+    out = []
+    for row in rows:
+        counts = {c: row[f"n_{c}"] or 0 for c in SESSION_COUNTS}
+        if not counts["drafts"] and not counts["signed"]:
+            continue
+        out.append({**{k: row[k] for k in group}, **counts})
+    return out
+
+
+def event_counts(f) -> dict[tuple[str, str], int]:
+    """(kind, severity) -> adverse events of signed notes in the range (one query)."""
+    qs = AdverseEventDay.objects.filter(day__gte=f.start, day__lte=f.end)
+    if f.location_id:
+        qs = qs.filter(location_id=f.location_id)
+    if f.therapist_id:
+        qs = qs.filter(practitioner_id=f.therapist_id)
+    return {
+        (r["kind"], r["severity"]): r["n"]
+        for r in qs.values("kind", "severity").annotate(n=Sum("events"))
+        if r["n"]
+    }
