@@ -41,6 +41,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("needling/", include("needling.urls")),
     path("reports/", include("clinic.reports.urls")),
+    path("intake/", include("patients.intake.urls")),
     path("api/screening/evaluate", screening_evaluate, name="api_screening_evaluate"),
     path("", include("clinic.booking.urls")),
     path("admin/", admin.site.urls),
