@@ -88,6 +88,9 @@ def _session_link(request: HttpRequest) -> PatientLink | None:
 
 
 def _first_open_step(link: PatientLink) -> int:
+    start = link.draft.get("start")
+    if isinstance(start, int) and step_get(start) is not None:
+        return start
     done = set(link.draft.get("done", []))
     for step in STEPS:
         if step.number not in done:
@@ -186,6 +189,7 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
         draft = dict(link.draft)
         draft["answers"] = draft_merge(draft.get("answers", {}), request.POST, step)
         draft["done"] = sorted(set(draft.get("done", [])) | {step.number})
+        draft.pop("start", None)
         try:
             services.link_draft_save(link=link, draft=draft)
         except services.LinkUnusable:

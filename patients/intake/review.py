@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from patients.forms import FINDING_FORMSETS, FINDING_LISTS, FOLLOW_UPS, QuestionnaireForm
+from patients.forms import FINDING_FORMSETS, FINDING_LISTS, FOLLOW_UPS, YES, QuestionnaireForm
 from patients.intake.questionnaire import QUESTION_STEPS, Checked
 
 
@@ -59,20 +59,27 @@ def comparison(checked: Checked, previous) -> list[tuple[str, list[Row]]]:
     for step in QUESTION_STEPS:
         rows: list[Row] = []
         if step.kind == "questions":
-            children = {c for kids in FOLLOW_UPS.values() for c in kids}
+            parent_of = {c: p for p, kids in FOLLOW_UPS.items() for c in kids}
             for name in step.names:
                 field = form.fields[name]
+                parent = parent_of.get(name)
                 answer = data.get(name)
                 old = _clean(field, before.get(name)) if before is not None else None
-                if name in children and answer in (None, "") and old in (None, ""):
-                    continue
+                # A follow-up detail counts only on the side whose question was answered yes.
+                if parent is not None:
+                    if data.get(parent) is not True:
+                        answer = None
+                    if before is None or before.get(parent) != YES:
+                        old = None
+                    if answer in (None, "") and old in (None, ""):
+                        continue
                 rows.append(
                     Row(
                         label=str(field.label),
                         answer=_show(answer, field),
                         previous=_show(old, field) if before is not None else None,
                         changed=before is not None and answer != old,
-                        detail=name in children,
+                        detail=parent is not None,
                     )
                 )
         else:

@@ -26,7 +26,7 @@ from clinic.models import User
 from patients import services as patient_services
 from patients.intake import sms
 from patients.intake.models import LINK_LIFETIME, MAX_DOB_ATTEMPTS, Intake, PatientLink
-from patients.intake.questionnaire import answers_check
+from patients.intake.questionnaire import QUESTION_STEPS, answers_check
 from patients.intake.tokens import token_hash, token_new
 from patients.models import ConsentSigner, ConsentText, Patient
 
@@ -379,7 +379,13 @@ def intake_return(
             sent_by=reviewer,
             base_url=base_url,
             message=note,
-            draft={"answers": locked.answers, "done": []},
+            # Every question step counts as answered (its answers show, with any message);
+            # the patient starts again at the first step to check them.
+            draft={
+                "answers": locked.answers,
+                "done": [step.number for step in QUESTION_STEPS],
+                "start": 1,
+            },
             now=now,
         )
     return locked
