@@ -65,3 +65,26 @@ def submit_intake(staff_client, patient, client, data=None, **sign_kwargs):
     assert response.status_code == 302, response.content.decode()[:3000]
     assert response["Location"] == reverse("intake:done")
     return path
+
+
+def pending_intake(patient):
+    """A pending intake made through the services (no browser): a healthy adult's answers."""
+    from patients import services as patient_services
+    from patients.intake import services
+
+    link, _ = services.link_issue(
+        patient=patient,
+        purpose="intake",
+        channel="email",
+        sent_to="patient@example.test",
+        created_by=None,
+    )
+    as_lists = {key: [value] for key, value in answers().items()}
+    return services.intake_submit(
+        link=link,
+        answers=as_lists,
+        consent_text=patient_services.consent_text_current(),
+        signer="patient",
+        signed_name=patient.full_name,
+        ip="192.0.2.1",
+    )
