@@ -41,12 +41,14 @@ SESSION_KEY = "intake_link_id"
 
 
 def public(view):
-    """No login, never cached, and no Referer (the URL may hold a token)."""
+    """No login, never cached, not indexed. The URL may hold a token: the Referer goes only
+    to this site (same-origin; "no-referrer" would make the browser send "Origin: null" with
+    the forms' POSTs, which the CSRF check refuses)."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

@@ -167,8 +167,8 @@ def test_opening_is_throttled_per_address_across_tokens(settings):
     assert Client(REMOTE_ADDR="192.0.2.51").get("/intake/p/guess-9999/").status_code == 404
 
 
-def test_public_pages_send_no_referrer_and_are_not_cached(front_desk_client, patient):
+def test_public_pages_keep_the_referrer_on_site_and_are_not_cached(front_desk_client, patient):
     path = send_link(front_desk_client, patient)
     response = Client().get(path)
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
