@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.views import apply_errors
 from patients import services as patient_services
-from patients.forms import FINDING_LISTS, FOLLOW_UPS
+from patients.forms import FINDING_LISTS, FOLLOW_UPS, QuestionnaireForm
 from patients.intake import services
 from patients.intake.forms import DateOfBirthForm, PatientConsentForm
 from patients.intake.models import MAX_DOB_ATTEMPTS, PatientLink
@@ -29,9 +29,11 @@ from patients.intake.questionnaire import (
     CONSENT_STEP,
     QUESTION_STEPS,
     STEPS,
+    Checked,
     answers_check,
     apply_service_errors,
     draft_merge,
+    finding_formsets,
     step_get,
 )
 from patients.intake.throttle import client_ip, link_open_allowed
@@ -164,22 +166,19 @@ def _step_context(link, step, checked, consent_form=None, text=None) -> dict:
 def _checked_for_display(link, step):
     """The form bound to the draft when this step was answered before (its messages show),
     else unbound (a step not yet seen shows no messages)."""
-    from patients.forms import QuestionnaireForm
-    from patients.views import _finding_formsets
-
     today = timezone.localdate()
     done = set(link.draft.get("done", []))
     if step.number in done:
         return answers_check(link.draft.get("answers", {}), patient=link.patient, taken_on=today)
-    from patients.intake.questionnaire import Checked
-
     form = QuestionnaireForm(initial={"taken_on": today}, patient=link.patient)
-    return Checked(form, _finding_formsets(None))
+    return Checked(form, finding_formsets(None))
 
 
 @public
 @require_http_methods(["GET", "POST"])
 def intake_step(request: HttpRequest, number: int) -> HttpResponse:
+    if SESSION_KEY not in request.session:
+        return render(request, "patients/intake/session_ended.html", status=404)
     link = _session_link(request)
     step = step_get(number)
     if link is None or step is None:

@@ -137,5 +137,9 @@ def answers_check(answers: dict, *, patient: Patient, taken_on: dt.date) -> Chec
     return Checked(form, formsets, findings, form_ok and lists_ok and form.is_valid())
 
 
+def finding_formsets(data) -> dict:
+    return _finding_formsets(data)
+
+
 def apply_service_errors(checked: Checked, error: ValidationError) -> None:
     _apply_finding_errors(checked.formsets, error, checked.form)
