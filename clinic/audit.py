@@ -44,10 +44,15 @@ AUDITED_MODELS: tuple[str, ...] = (
     "needling.SessionSite",
     "needling.AdverseEvent",
     "needling.SessionAddendum",
+    "intake.PatientLink",
+    "intake.Intake",
 )
 # Fields never written to the audit trail.
 EXCLUDED_FIELDS: dict[str, frozenset[str]] = {
     "clinic.User": frozenset({"password", "last_login"}),
+    # The token's hash is a credential; the draft holds unreviewed answers (the intake keeps
+    # what was sent).
+    "intake.PatientLink": frozenset({"token_hash", "draft"}),
 }
 
 

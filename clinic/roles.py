@@ -63,6 +63,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "needling.sign_sessionrecord",
             "needling.add_sessionaddendum",
             "needling.view_session_log",
+            # Patient intake links and the review of what patients send (patients/intake/).
+            "intake.view_intake",
+            "intake.review_intake",
+            "intake.add_patientlink",
+            "intake.change_patientlink",
         }
     ),
     Role.FRONT_DESK: frozenset(
@@ -88,6 +93,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "patients.view_consenttext",
             # Session notes: only that a visit happened, never the content.
             "needling.view_session_log",
+            # Patient intake links and the review of what patients send (patients/intake/).
+            "intake.view_intake",
+            "intake.review_intake",
+            "intake.add_patientlink",
+            "intake.change_patientlink",
         }
     ),
     Role.MANAGER: frozenset(
@@ -152,6 +162,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "needling.view_sessionrecord",
             "needling.view_session_log",
             "needling.view_sessionaccesslog",
+            # Patient intakes: read only.
+            "intake.view_intake",
         }
     ),
 }

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "clinic",
     "patients",
     "needling",
+    "patients.intake",
 ]
 
 MIDDLEWARE = [
@@ -149,7 +150,18 @@ LOGOUT_REDIRECT_URL = "login"
 # therapist's calendar feed is read by calendar clients with no session: its secret token is
 # the key (clinic/booking/feed.py).
 PUBLIC_URL_NAMES = frozenset(
-    {"login", "health", "admin:login", "api_screening_evaluate", "booking:calendar_feed"}
+    {
+        "login",
+        "health",
+        "admin:login",
+        "api_screening_evaluate",
+        "booking:calendar_feed",
+        # Patient links (patients/intake/): the token (and the date of birth) is the check.
+        "intake:open",
+        "intake:step",
+        "intake:done",
+        "intake:appointment",
+    }
 )
 
 # Idle expiry: a session lives SESSION_IDLE_MINUTES after its last renewal. Requests renew it
@@ -303,5 +315,22 @@ CELERY_BEAT_SCHEDULE["reports-export-sweep"] = {
     "task": "clinic.reports.tasks.export_jobs_sweep_task",
     "schedule": 60.0,
 }
+
+# --- Patient intake links (patients/intake/) ------------------------------------------------
+
+# The address patients reach the clinic at, for links in emails sent without a request (the
+# appointment reminders).
+CLINIC_BASE_URL = env_str("CLINIC_BASE_URL", "http://127.0.0.1:8000") or ""
+# Text messages: patients.intake.sms.ConsoleSmsBackend (log only) or .TwilioSmsBackend.
+SMS_BACKEND = env_str("SMS_BACKEND", "patients.intake.sms.ConsoleSmsBackend")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "") or ""
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "") or ""
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "") or ""
+# Opening a patient link: at most this many requests per window per client address and per
+# token.
+INTAKE_THROTTLE_WINDOW_SECONDS = env_int("INTAKE_THROTTLE_WINDOW_SECONDS", 600, minimum=1)
+INTAKE_THROTTLE_PER_IP = env_int("INTAKE_THROTTLE_PER_IP", 120, minimum=1)
+INTAKE_THROTTLE_PER_TOKEN = env_int("INTAKE_THROTTLE_PER_TOKEN", 60, minimum=1)
+
 # Exports with more rows than this run as a background job with a progress bar.
 REPORTS_EXPORT_ASYNC_ROWS = env_int("REPORTS_EXPORT_ASYNC_ROWS", 5000)

@@ -42,6 +42,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("needling/", include("needling.urls")),
     path("reports/", include("clinic.reports.urls")),
+    path("intake/", include("patients.intake.urls")),
     path("api/screening/evaluate", screening_evaluate, name="api_screening_evaluate"),
     path("api/schema/", api_schema, name="api_schema"),
     path("api/docs/", api_docs, name="api_docs"),

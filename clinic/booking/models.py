@@ -359,6 +359,7 @@ class AppointmentEvent(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         NO_SHOW = "no_show", "Marked no-show"
         REMINDER = "reminder", "Reminder sent"
+        CONFIRMED = "confirmed", "Confirmed by the patient"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

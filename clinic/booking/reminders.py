@@ -16,6 +16,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.booking.models import Appointment, AppointmentEvent
@@ -57,12 +58,26 @@ def _claim(appointment_id: int, now: dt.datetime) -> bool:
     return claimed == 1
 
 
-def reminder_message(appointment: Appointment) -> EmailMultiAlternatives:
+def answer_links(appointment: Appointment, *, now: dt.datetime) -> dict[str, str]:
+    """Confirm and cancel links (one single-use token scoped to this appointment)."""
+    from patients.intake.services import appointment_link_issue
+
+    token = appointment_link_issue(appointment=appointment, now=now)
+    if token is None:
+        return {}
+    url = settings.CLINIC_BASE_URL.rstrip("/") + reverse("intake:appointment", args=[token])
+    return {"confirm_url": f"{url}?answer=confirm", "cancel_url": f"{url}?answer=cancel"}
+
+
+def reminder_message(
+    appointment: Appointment, *, links: dict[str, str] | None = None
+) -> EmailMultiAlternatives:
     context = {
         "appointment": appointment,
         "patient": appointment.patient,
         "location": appointment.location,
         "clinic_name": settings.CLINIC_NAME,
+        **(links or {}),
     }
     subject = " ".join(render_to_string("emails/appointment_reminder_subject.txt", context).split())
     message = EmailMultiAlternatives(
@@ -86,7 +101,9 @@ def reminder_send(*, appointment_id: int, now: dt.datetime | None = None) -> boo
         "patient", "location", "therapist", "room", "appointment_type"
     ).get(pk=appointment_id)
     try:
-        reminder_message(appointment).send(fail_silently=False)
+        reminder_message(appointment, links=answer_links(appointment, now=now)).send(
+            fail_silently=False
+        )
     except Exception:
         # Release our claim (only ours: same timestamp) so the next run tries again.
         Appointment.objects.filter(pk=appointment_id, reminder_sent_at=now).update(

@@ -99,6 +99,11 @@ def test_every_non_public_url_redirects_anonymous_users_to_login(client):
 def test_public_urls_answer_without_login(client):
     assert client.get(reverse("login")).status_code == 200
     assert client.get(reverse("health")).status_code == 200
+    # Patient links: a page of their own (never the login page), 404 for an unknown token.
+    assert client.get(reverse("intake:open", args=["unknown"])).status_code == 404
+    assert client.get(reverse("intake:appointment", args=["unknown"])).status_code == 404
+    assert client.get(reverse("intake:step", args=[1])).status_code == 404
+    assert client.get(reverse("intake:done")).status_code == 200
 
 
 # --- The role by URL matrix ----------------------------------------------------------------
@@ -287,6 +292,25 @@ def _fhir_patient(ctx):
     return {"patient_pk": ctx["patient"].pk}
 
 
+def _intake(ctx):
+    from tests.intake.helpers import pending_intake
+
+    return {"pk": pending_intake(ctx["patient"]).pk}
+
+
+def _intake_link(ctx):
+    from patients.intake import services
+
+    link, _ = services.link_issue(
+        patient=ctx["patient"],
+        purpose="intake",
+        channel="email",
+        sent_to="patient@example.test",
+        created_by=None,
+    )
+    return {"pk": link.pk}
+
+
 DESK = {"front_desk", "manager"}
 # name -> (kwargs builder, roles allowed, status an allowed role gets for GET)
 MATRIX = {
@@ -394,6 +418,12 @@ MATRIX = {
     "reports:export": (lambda ctx: {"slug": "activity", "format": "csv"}, MANAGER, 200),
     "reports:job": (_export_job, MANAGER, 200),
     "reports:job_download": (_export_job, MANAGER, 200),
+    "intake:list": (None, ALL, 200),
+    "intake:review": (_intake, ALL, 200),
+    "intake:accept": (_intake, CLINICIANS, 405),  # POST only
+    "intake:return": (_intake, CLINICIANS, 405),  # POST only
+    "intake:send": (_patient, CLINICIANS, 200),
+    "intake:revoke": (_intake_link, CLINICIANS, 405),  # POST only
 }
 
 
