@@ -45,7 +45,8 @@ def run_axe(page, label: str) -> list[Violation]:
             const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},
                                                resultTypes: ['violations']});
             return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => ({
-                target: n.target.join(' '), summary: (n.failureSummary || '').split('\\n').slice(1, 2).join(' ').trim()
+                target: n.target.join(' '),
+                summary: (n.failureSummary || '').split('\\n').slice(1, 2).join(' ').trim()
             }))}));
         }""",
         TAGS,
