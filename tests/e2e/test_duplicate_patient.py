@@ -14,10 +14,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_registration_warns_of_a_possible_duplicate_and_links_to_it(page, login, front_desk):
+    # The live server's first request loads every view module: slow on a busy machine.
+    page.goto("/accounts/login/", timeout=60_000)
+    login("desk")
     existing = PatientFactory(
         first_name="Zoë", last_name="Whitaker", date_of_birth=dt.date(1984, 2, 29)
     )
-    login("desk")
     page.goto("/patients/register/")
     page.get_by_label("First name").fill("Zoe")
     page.get_by_label("Last name").fill("Whittaker")
