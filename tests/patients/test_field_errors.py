@@ -1,4 +1,4 @@
-"""Field errors are tied to their fields for assistive technology (aria-invalid, aria-describedby)."""
+"""Field errors are tied to their fields (aria-invalid, aria-describedby)."""
 
 from __future__ import annotations
 
