@@ -159,7 +159,8 @@ def test_every_page_of_the_role_has_no_serious_axe_violation(
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
     context.set_default_timeout(15_000)
     login = context.new_page()
-    login.goto("/accounts/login/")
+    # The live server's first request loads every view module: slow on a busy machine.
+    login.goto("/accounts/login/", timeout=60_000)
     violations = run_axe(login, "login") if role == ROLES[0] else []
     login.get_by_label("Username").fill(world[role].username)
     login.get_by_label("Password").fill(PASSWORD)
