@@ -86,6 +86,41 @@ class PatientQuickForm(forms.ModelForm):
         return phone
 
 
+class PatientRegisterForm(PatientQuickForm):
+    """A quick registration that first warns of a patient who may already be registered (the
+    same date of birth and a similar name, or the same phone): the desk opens that record, or
+    ticks "Save anyway" to register a different person."""
+
+    save_anyway = forms.BooleanField(
+        label="Save anyway: this is a different person",
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicates = []
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        from patients.selectors import possible_duplicates
+
+        self.duplicates = possible_duplicates(
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            date_of_birth=data.get("date_of_birth"),
+            phone=data.get("phone", ""),
+        )
+        if self.duplicates and not data.get("save_anyway"):
+            self.add_error(
+                "save_anyway",
+                "This may be a patient who is already registered. Open the record below, or "
+                "tick this box to register a different person.",
+            )
+        return data
+
+
 class PatientForm(PatientQuickForm):
     """Every detail of the record. `clinical=False` leaves out the clinical notes."""
 

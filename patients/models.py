@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -518,6 +518,19 @@ class Consent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Withdrawal (patients.consent_services.consent_withdraw): from withdrawn_on on the
+    # consent is no longer in force and a DN plan is blocked as if there were none.
+    withdrawn_on = models.DateField("date withdrawn", null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name="withdrawal recorded by",
+    )
+    withdrawal_reason = models.TextField("reason for withdrawal", max_length=1000, blank=True)
+    withdrawal_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-signed_on", "-recorded_at"]
@@ -535,6 +548,18 @@ class Consent(models.Model):
                 name="consent_guardian_names_relationship",
             ),
             models.CheckConstraint(condition=~Q(signed_name=""), name="consent_signed_name_given"),
+            # A withdrawal is whole (date, who, reason) and not before the signature.
+            models.CheckConstraint(
+                condition=Q(
+                    withdrawn_on__isnull=True, withdrawn_by__isnull=True, withdrawal_reason=""
+                )
+                | (
+                    Q(withdrawn_on__isnull=False, withdrawn_by__isnull=False)
+                    & ~Q(withdrawal_reason="")
+                    & Q(withdrawn_on__gte=F("signed_on"))
+                ),
+                name="consent_withdrawal_whole",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -543,6 +568,10 @@ class Consent(models.Model):
     @property
     def valid_until(self) -> dt.date:
         return self.signed_on + dt.timedelta(days=CONSENT_VALID_DAYS)
+
+    def is_withdrawn_on(self, day: dt.date) -> bool:
+        """Withdrawn on or before `day`: from then on it is not in force."""
+        return self.withdrawn_on is not None and self.withdrawn_on <= day
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -81,14 +81,19 @@ def dn_readiness(patient, *, on: dt.date) -> Readiness:
             .values_list("taken_on", flat=True)
             .first()
         )
+    # The latest consent signed by then; a withdrawn one counts as none (see latest_consent).
     if "consents" in cache:
-        dates = [c.signed_on for c in cache["consents"] if c.signed_on <= on]
-        consent_signed_on = max(dates, default=None)
+        signed = [c for c in cache["consents"] if c.signed_on <= on]
+        latest = max(signed, key=lambda c: (c.signed_on, c.recorded_at), default=None)
+        latest = (latest.signed_on, latest.withdrawn_on) if latest else None
     else:
-        consent_signed_on = (
+        latest = (
             Consent.objects.filter(patient=patient, signed_on__lte=on)
-            .order_by("-signed_on")
-            .values_list("signed_on", flat=True)
+            .order_by("-signed_on", "-recorded_at")
+            .values_list("signed_on", "withdrawn_on")
             .first()
         )
+    consent_signed_on = None
+    if latest is not None and not (latest[1] is not None and latest[1] <= on):
+        consent_signed_on = latest[0]
     return readiness_from(screened_on=screened_on, consent_signed_on=consent_signed_on, on=on)

@@ -6,8 +6,10 @@ Each selector returns a queryset with the joins its page needs, so query counts 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import re
+from dataclasses import dataclass
 
 from django.db import connection, models
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -174,16 +176,21 @@ def latest_questionnaire(patient: Patient, *, on: dt.date) -> ScreeningQuestionn
 
 
 def latest_consent(patient: Patient, *, on: dt.date) -> Consent | None:
-    """The consent in force on `on`: the latest one signed on or before that day."""
+    """The consent in force on `on`: the latest one signed on or before that day, unless it
+    was withdrawn by then (an older consent does not come back: the patient said no)."""
     cached = getattr(patient, "_prefetched_objects_cache", {}).get("consents")
     if cached is not None:
-        return _latest(cached, on, "signed_on", "recorded_at")
-    return (
-        Consent.objects.select_related("text", "witness")
-        .filter(patient=patient, signed_on__lte=on)
-        .order_by("-signed_on", "-recorded_at")
-        .first()
-    )
+        consent = _latest(cached, on, "signed_on", "recorded_at")
+    else:
+        consent = (
+            Consent.objects.select_related("text", "witness")
+            .filter(patient=patient, signed_on__lte=on)
+            .order_by("-signed_on", "-recorded_at")
+            .first()
+        )
+    if consent is not None and consent.is_withdrawn_on(on):
+        return None
+    return consent
 
 
 def _latest(rows, on: dt.date, date_attr: str, tie_attr: str):
@@ -198,7 +205,9 @@ def patients_with_facts() -> QuerySet[Patient]:
     number of patients (patients, questionnaires, six finding tables, consents: 9)."""
     return Patient.objects.prefetch_related(
         Prefetch("questionnaires", queryset=questionnaires_with_findings()),
-        Prefetch("consents", queryset=Consent.objects.select_related("text", "witness")),
+        Prefetch(
+            "consents", queryset=Consent.objects.select_related("text", "witness", "withdrawn_by")
+        ),
     )
 
 
@@ -209,7 +218,9 @@ def patient_record(*, clinical: bool) -> QuerySet[Patient]:
         Prefetch(
             "questionnaires", queryset=ScreeningQuestionnaire.objects.select_related("taken_by")
         ),
-        Prefetch("consents", queryset=Consent.objects.select_related("text", "witness")),
+        Prefetch(
+            "consents", queryset=Consent.objects.select_related("text", "witness", "withdrawn_by")
+        ),
     ]
     if clinical:
         prefetches += [
@@ -304,10 +315,18 @@ def patient_list(*, query: str = "", archived: bool = False, today: dt.date) -> 
         .order_by("-taken_on", "-created_at")
         .values("taken_on")[:1]
     )
+    # The latest consent's date, or null when that consent was withdrawn by today.
     latest_consent_on = (
         Consent.objects.filter(patient=OuterRef("pk"), signed_on__lte=today)
         .order_by("-signed_on", "-recorded_at")
-        .values("signed_on")[:1]
+        .annotate(
+            in_force=models.Case(
+                models.When(withdrawn_on__lte=today, then=models.Value(None)),
+                default=F("signed_on"),
+                output_field=models.DateField(),
+            )
+        )
+        .values("in_force")[:1]
     )
     return (
         patients.select_related("preferred_location")
@@ -340,3 +359,51 @@ def order_few_matches(patients: QuerySet[Patient], matches: int) -> QuerySet[Pat
 
 def access_log_for(patient: Patient) -> QuerySet[PatientAccessLog]:
     return PatientAccessLog.objects.filter(patient=patient).select_related("user")
+
+
+# --- Possible duplicates at registration ------------------------------------------------------
+
+DUPLICATE_NAME_SIMILARITY = 0.8
+MAX_DUPLICATES = 5
+# Fewer digits than a local number match too many people to be worth a warning.
+DUPLICATE_PHONE_DIGITS = 7
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    patient: Patient
+    reason: str
+
+
+def _similar_names(first: str, last: str, patient: Patient) -> bool:
+    """Folded names alike: the same last name and first initial, a swapped first/last name,
+    or a full name within a typo or two (difflib ratio)."""
+    first, last = fold(first), fold(last)
+    other_first, other_last = fold(patient.first_name), fold(patient.last_name)
+    if last == other_last and first[:1] == other_first[:1]:
+        return True
+    if (first, last) == (other_last, other_first):
+        return True
+    ratio = difflib.SequenceMatcher(None, f"{first} {last}", f"{other_first} {other_last}").ratio()
+    return ratio >= DUPLICATE_NAME_SIMILARITY
+
+
+def possible_duplicates(
+    *, first_name: str, last_name: str, date_of_birth: dt.date | None, phone: str
+) -> list[PossibleDuplicate]:
+    """Registered patients (archived ones too) who may be the person being registered: the
+    same date of birth and a similar name, or the same phone number. One query; the date of
+    birth and the phone digits are indexed, and few patients share either."""
+    digits = phone_digits(phone)
+    condition = Q(date_of_birth=date_of_birth) if date_of_birth else Q(pk__in=[])
+    if len(digits) >= DUPLICATE_PHONE_DIGITS:
+        condition |= Q(phone_digits=digits)
+    found = []
+    for patient in Patient.objects.filter(condition).order_by("last_name", "first_name")[:50]:
+        if len(digits) >= DUPLICATE_PHONE_DIGITS and patient.phone_digits == digits:
+            found.append(PossibleDuplicate(patient, "the same phone number"))
+        elif patient.date_of_birth == date_of_birth and _similar_names(
+            first_name, last_name, patient
+        ):
+            found.append(PossibleDuplicate(patient, "the same date of birth and a similar name"))
+    return found[:MAX_DUPLICATES]

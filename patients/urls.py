@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patients import views
+from patients import consent_views, views
 
 app_name = "patients"
 
@@ -24,6 +24,11 @@ urlpatterns = [
     ),
     path("<uuid:pk>/consents/new/", views.consent_new, name="consent_new"),
     path("<uuid:pk>/consents/<uuid:consent_pk>/pdf/", views.consent_pdf, name="consent_pdf"),
+    path(
+        "<uuid:pk>/consents/<uuid:consent_pk>/withdraw/",
+        consent_views.consent_withdraw_view,
+        name="consent_withdraw",
+    ),
     path("<uuid:pk>/conditions/new/", views.condition_new, name="condition_new"),
     path(
         "<uuid:pk>/conditions/<int:condition_pk>/resolve/",

@@ -33,7 +33,7 @@ from patients.forms import (
     OutcomeForm,
     PainMapForm,
     PatientForm,
-    PatientQuickForm,
+    PatientRegisterForm,
     PatientSearchForm,
     QuestionnaireForm,
     finding_rows,
@@ -111,10 +111,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @requires("patients.add_patient")
 @require_http_methods(["GET", "POST"])
 def patient_register(request: HttpRequest) -> HttpResponse:
-    form = PatientQuickForm(request.POST or None)
+    form = PatientRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        details = {k: v for k, v in form.cleaned_data.items() if k != "save_anyway"}
         try:
-            patient = services.patient_register(created_by=request.user, **form.cleaned_data)
+            patient = services.patient_register(created_by=request.user, **details)
         except ValidationError as error:
             apply_errors(form, error)
         else:

@@ -350,6 +350,7 @@ MATRIX = {
     "patients:screening_detail": (_screening, ALL, 200),
     "patients:consent_new": (_patient, CLINICIANS, 200),
     "patients:consent_pdf": (_consent, ALL, 200),
+    "patients:consent_withdraw": (_consent, CLINICIANS, 200),
     "patients:consent_texts": (None, ALL, 200),
     "patients:consent_text_detail": (_consent_text, ALL, 200),
     "patients:consent_text_new": (None, MANAGER, 200),

@@ -46,6 +46,7 @@ def test_front_desk_books_moves_and_cancels_on_the_calendar(page, login, demo_cl
 
     # Move a day on with the keyboard (htmx swaps the calendar in place), then back.
     page.wait_for_load_state("load")  # the page's scripts are in
+    page.locator("#calendar-today").focus()  # the shortcuts act while the calendar has focus
     page.keyboard.press("ArrowRight")
     expect(heading).to_have_text("Mission District: Tuesday 3 March 2026")
     expect(page).to_have_url(re.compile(r"date=2026-03-03"))

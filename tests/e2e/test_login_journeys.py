@@ -23,6 +23,8 @@ def test_a_front_desk_user_logs_in_and_sees_the_schedule(login, front_desk):
 def test_a_manager_logs_in_and_sees_the_dashboard(login, manager):
     page = login("boss")
     expect(page.get_by_role("heading", level=1)).to_have_text("Manager dashboard")
+    # Setup pages are grouped in one menu of the main navigation.
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Setup").click()
     expect(page.get_by_role("link", name="Staff")).to_be_visible()
     expect(page.get_by_role("link", name="Locations")).to_be_visible()
 

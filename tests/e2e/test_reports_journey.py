@@ -51,7 +51,8 @@ def test_manager_reports_exports_and_audit(
     PatientAccessLog.objects.filter(pk=seen.pk).update(accessed_at=noon(2))
 
     login(manager.username)
-    page.get_by_role("link", name="Reports").click()
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Reports").click()
+    page.get_by_role("link", name="Reports", exact=True).click()
     page.get_by_role("link", name=re.compile("^Activity")).click()
     page.get_by_label("Location").select_option(label=location.name)
     page.get_by_role("button", name="Apply filters").click()
@@ -100,6 +101,7 @@ def test_manager_reports_exports_and_audit(
         assert len(handle.read().strip().splitlines()) == 4
 
     # Who saw this patient last week?
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Reports").click()
     page.get_by_role("link", name="Audit").click()
     page.get_by_label("From").fill((timezone.localdate() - dt.timedelta(days=7)).isoformat())
     page.get_by_label("Patient ID").fill(str(patient.pk))
