@@ -75,21 +75,27 @@ def csp_violations() -> list[str]:
     return []
 
 
-@pytest.fixture(scope="session")
-def warm_live_server(live_server):
-    """One request before the first browser test: the server's first response builds the
-    middleware chain, the URL resolver and the static file index, which on a loaded 2-core
-    machine took longer than a page step's 10 s timeout."""
+_warmed: set[str] = set()
+
+
+def warm(live_server) -> None:
+    """One request before the first browser step of a run: the server's first response
+    builds the middleware chain, the URL resolver and the static file index, which on a
+    loaded 2-core machine took longer than a page step's 10 s timeout. Called from `page`,
+    when the test's database fixtures are set up (the request reads the database)."""
     import urllib.request
 
+    if live_server.url in _warmed:
+        return
     address = f"{live_server.url}/accounts/login/"  # the live server: always http
     with urllib.request.urlopen(address, timeout=120) as response:  # noqa: S310
         response.read()
-    return live_server
+    _warmed.add(live_server.url)
 
 
 @pytest.fixture
-def page(request, browser, warm_live_server, live_server, csp_violations):
+def page(request, browser, live_server, csp_violations):
+    warm(live_server)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
