@@ -28,7 +28,7 @@ def test_the_manager_gets_the_daily_pages_and_three_job_menus(manager):
 
 def test_the_front_desk_has_no_setup_and_a_single_entry_is_a_plain_link(front_desk):
     menu = labels(main_menu(front_desk, "/patients/"))
-    assert menu == ["Today", "Calendar", "Patients", "Rules"]
+    assert menu == ["Today", "Calendar", "Patients", "Intakes", "Rules"]
 
 
 def test_the_current_page_is_marked(therapist):
