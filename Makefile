@@ -40,11 +40,18 @@ run: seed
 	  $(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 
+# Both spread the test files over one pytest-xdist worker per core (TEST_WORKERS=0: one process).
+# Whole files go to a worker (loadfile), so a module's shared fixtures are built once.
+# `make test` runs the thorough Hypothesis profile (as CI does), `make test-fast` the quick one
+# and no browser tests.
+TEST_WORKERS ?= auto
+XDIST = -n $(TEST_WORKERS) --dist loadfile
+
 test: install
-	$(VENV)/bin/pytest
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(VENV)/bin/pytest $(XDIST)
 
 test-fast: install
-	$(VENV)/bin/pytest -m "not e2e" -x -q
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(VENV)/bin/pytest $(XDIST) -m "not e2e" -x -q
 
 lint: install
 	$(VENV)/bin/ruff check .
