@@ -8,16 +8,15 @@ import datetime as dt
 import pytest
 
 from clinic.roles import Role
+from tests import hypothesis_profiles  # noqa: F401  (registers and loads the profile)
 from tests.factories import CertificationFactory, LicenceFactory, LocationFactory, UserFactory
 
 
-@pytest.fixture
-def location(db):
+def make_location():
     return LocationFactory(name="Mission District")
 
 
-@pytest.fixture
-def therapist(location):
+def make_therapist(location):
     user = UserFactory(
         username="thera", first_name="Theresa", last_name="Okafor", role=Role.THERAPIST
     )
@@ -25,6 +24,30 @@ def therapist(location):
     LicenceFactory(user=user)
     CertificationFactory(user=user)
     return user
+
+
+def make_front_desk(location):
+    user = UserFactory(
+        username="desk", first_name="Fatima", last_name="Diallo", role=Role.FRONT_DESK
+    )
+    user.locations.add(location)
+    return user
+
+
+def make_manager(location):
+    user = UserFactory(username="boss", first_name="Morgan", last_name="Reyes", role=Role.MANAGER)
+    user.locations.add(location)
+    return user
+
+
+@pytest.fixture
+def location(db):
+    return make_location()
+
+
+@pytest.fixture
+def therapist(location):
+    return make_therapist(location)
 
 
 @pytest.fixture
@@ -41,18 +64,12 @@ def uncertified_therapist(location):
 
 @pytest.fixture
 def front_desk(location):
-    user = UserFactory(
-        username="desk", first_name="Fatima", last_name="Diallo", role=Role.FRONT_DESK
-    )
-    user.locations.add(location)
-    return user
+    return make_front_desk(location)
 
 
 @pytest.fixture
 def manager(location):
-    user = UserFactory(username="boss", first_name="Morgan", last_name="Reyes", role=Role.MANAGER)
-    user.locations.add(location)
-    return user
+    return make_manager(location)
 
 
 @pytest.fixture
