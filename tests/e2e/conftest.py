@@ -47,6 +47,15 @@ def shipped_data(transactional_db):
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def heavy_imports():
+    """Import up front what the live server imports on first use: WeasyPrint (the first PDF)
+    and the ICD-10-CM code list (the first condition) take seconds to load, and on a busy
+    machine that first load inside a browser step could outlast its 10 s timeout."""
+    importlib.import_module("weasyprint")
+    importlib.import_module("simple_icd_10_cm")
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
