@@ -36,15 +36,10 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def shipped_data(transactional_db):
-    """Reference data that ships in data migrations (the muscle and rule catalogues, the
-    screening settings row, consent text version 1). The flush between transactional tests
-    empties every table, so apply those idempotent migration functions again."""
-    from django.apps import apps
-
-    importlib.import_module("needling.migrations.0002_seed_catalogue").seed(apps, None)
-    importlib.import_module("patients.migrations.0004_consent_text_v1").publish_version_1(
-        apps, None
-    )
+    """Every browser test is transactional (the live server's thread reads what the test
+    wrote). The reference data that ships in data migrations (the muscle and rule catalogues,
+    the screening settings row, consent text version 1) is there: the flush after each
+    transactional test is followed by restore_shipped_data() (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session", autouse=True)
