@@ -52,11 +52,22 @@ serve-prod: install
 	$(PROD_ENV) exec $(VENV)/bin/gunicorn clinic.wsgi:application --bind $(HOST):$(PORT) \
 	  --workers $${WEB_WORKERS:-3} --access-logfile -
 
+# Both spread the test files over one pytest-xdist worker per core (TEST_WORKERS=0: one process).
+# Whole files go to a worker (loadfile), so a module's shared fixtures are built once.
+# `make test` runs the thorough Hypothesis profile (as CI does), `make test-fast` the quick one
+# and no browser tests.
+# PYTHONDONTWRITEBYTECODE is switched off for the run: with it set, every process (each worker,
+# each `manage.py` a test starts) compiled every module from source and pytest rewrote every test
+# module again, several seconds of CPU per process. The caches are in the git-ignored __pycache__.
+TEST_WORKERS ?= auto
+XDIST = -n $(TEST_WORKERS) --dist loadfile
+TEST_ENV = PYTHONDONTWRITEBYTECODE=
+
 test: install
-	$(VENV)/bin/pytest
+	$(TEST_ENV) HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(VENV)/bin/pytest $(XDIST)
 
 test-fast: install
-	$(VENV)/bin/pytest -m "not e2e" -x -q
+	$(TEST_ENV) HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(VENV)/bin/pytest $(XDIST) -m "not e2e" -x -q
 
 lint: install
 	$(VENV)/bin/ruff check .

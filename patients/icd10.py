@@ -4,11 +4,22 @@ codes a dry needling clinic uses most, offered first (clinical-records.md)."""
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 
-import simple_icd_10_cm as cm
-
 from patients.models import fold
+
+
+class _CodeList:
+    """simple_icd_10_cm, imported on first use. Importing it parses the whole code list
+    (about 2 s of CPU), which every process that loads the URL conf paid at start-up
+    (`manage.py check` or `migrate`, each test worker) whether or not it looked a code up."""
+
+    def __getattr__(self, name: str):
+        return getattr(importlib.import_module("simple_icd_10_cm"), name)
+
+
+cm = _CodeList()
 
 # The codes DN clinics use most, with the plain name staff search by, in the order offered.
 COMMON_DN_CODES: dict[str, str] = {

@@ -1,23 +1,61 @@
 """One set of role fixtures used everywhere: a therapist, a front-desk user, a manager and an
-uncertified therapist, all working at one location."""
+uncertified therapist, all working at one location. And the reference data put back after a
+test that empties the database."""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 
 from clinic.roles import Role
+from tests import hypothesis_profiles  # noqa: F401  (registers and loads the profile)
 from tests.factories import CertificationFactory, LicenceFactory, LocationFactory, UserFactory
 
 
-@pytest.fixture
-def location(db):
+def restore_shipped_data() -> None:
+    """Reference data that ships in data migrations (the muscle and rule catalogues, the
+    screening settings row, consent text version 1), through the same idempotent functions."""
+    from django.apps import apps
+
+    importlib.import_module("needling.migrations.0002_seed_catalogue").seed(apps, None)
+    importlib.import_module("patients.migrations.0004_consent_text_v1").publish_version_1(
+        apps, None
+    )
+
+
+def _flushes_the_database(request) -> bool:
+    """Whether pytest-django ran this test as a TransactionTestCase, which empties every table
+    when it ends (the same rule pytest-django's _django_db_helper applies)."""
+    from pytest_django.fixtures import validate_django_db
+
+    marker = request.node.get_closest_marker("django_db")
+    if marker:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        if transaction or reset_sequences:
+            return True
+    return "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+
+
+def pytest_fixture_post_finalizer(fixturedef, request):
+    # Run serially, pytest-django puts the transactional tests last, after every test that
+    # relies on the reference data. Under pytest-xdist a worker takes whole files in any order,
+    # so the flushed database would reach the next file's tests: put the data back at once.
+    # This hook runs right after pytest-django's per-test helper has finished (and flushed).
+    if fixturedef.argname != "_django_db_helper" or not _flushes_the_database(request):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    with request.config.stash[blocking_manager_key].unblock():
+        restore_shipped_data()
+
+
+def make_location():
     return LocationFactory(name="Mission District")
 
 
-@pytest.fixture
-def therapist(location):
+def make_therapist(location):
     user = UserFactory(
         username="thera", first_name="Theresa", last_name="Okafor", role=Role.THERAPIST
     )
@@ -25,6 +63,30 @@ def therapist(location):
     LicenceFactory(user=user)
     CertificationFactory(user=user)
     return user
+
+
+def make_front_desk(location):
+    user = UserFactory(
+        username="desk", first_name="Fatima", last_name="Diallo", role=Role.FRONT_DESK
+    )
+    user.locations.add(location)
+    return user
+
+
+def make_manager(location):
+    user = UserFactory(username="boss", first_name="Morgan", last_name="Reyes", role=Role.MANAGER)
+    user.locations.add(location)
+    return user
+
+
+@pytest.fixture
+def location(db):
+    return make_location()
+
+
+@pytest.fixture
+def therapist(location):
+    return make_therapist(location)
 
 
 @pytest.fixture
@@ -41,18 +103,12 @@ def uncertified_therapist(location):
 
 @pytest.fixture
 def front_desk(location):
-    user = UserFactory(
-        username="desk", first_name="Fatima", last_name="Diallo", role=Role.FRONT_DESK
-    )
-    user.locations.add(location)
-    return user
+    return make_front_desk(location)
 
 
 @pytest.fixture
 def manager(location):
-    user = UserFactory(username="boss", first_name="Morgan", last_name="Reyes", role=Role.MANAGER)
-    user.locations.add(location)
-    return user
+    return make_manager(location)
 
 
 @pytest.fixture

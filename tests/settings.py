@@ -12,7 +12,12 @@ os.environ.setdefault("HTTPS", "0")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("CELERY_EAGER", "1")
-os.environ.setdefault("PRIVATE_STORAGE_ROOT", "/tmp/dn-clinic-test-private")
+_PRIVATE = os.environ.setdefault("PRIVATE_STORAGE_ROOT", "/tmp/dn-clinic-test-private")
+# Under pytest-xdist each worker files in a folder of its own: both workers make a plan 1 and
+# its PDF. (The workers inherit the controller's environment, hence the suffix check.)
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER and not _PRIVATE.endswith(f"-{_WORKER}"):
+    os.environ["PRIVATE_STORAGE_ROOT"] = f"{_PRIVATE}-{_WORKER}"
 
 from clinic.settings import *  # noqa: E402,F403
 

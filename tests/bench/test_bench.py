@@ -16,13 +16,21 @@ from clinic.demo import seed
 from needling.models import TreatmentPlan
 from needling.session_models import AdverseEvent, SessionRecord
 from patients.models import Consent, Patient, ScreeningQuestionnaire
+from tests.shared_rows import rows_for_the_module
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup, django_db_blocker):
+    """The demo clinic, seeded once for the module; each test's changes are rolled back."""
+    with rows_for_the_module(django_db_blocker, seed):
+        yield
+
+
 @pytest.fixture
-def demo():
-    seed()
+def demo(seeded_demo, db):
+    return None
 
 
 def test_seed_scale_counts_and_no_overlaps(demo):

@@ -17,6 +17,7 @@ from clinic.booking.models import Appointment
 from tests.booking.conftest import NOW, TUESDAY
 from tests.booking.factories import AppointmentFactory, local
 from tests.factories import PatientFactory
+from tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.django_db
 Status = Appointment.Status
@@ -150,7 +151,7 @@ FIELDS = ["patient", "appointment_type", "therapist", "room", "date", "time", "r
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

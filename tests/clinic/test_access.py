@@ -19,6 +19,7 @@ from tests.factories import (
     ScreeningFactory,
     UserFactory,
 )
+from tests.shared_rows import rows_for_the_module
 
 ALL = {"therapist", "front_desk", "manager"}
 MANAGER = {"manager"}
@@ -433,10 +434,18 @@ def test_every_url_is_in_the_role_matrix():
     assert names == set(MATRIX)
 
 
-@pytest.fixture
-def matrix_context(role_users, location):
+def _matrix_rows() -> dict:
+    """The role users at their location, and a patient with a screening, a consent and a
+    condition: what the builders above point the URLs at."""
     from needling.models import Contraindication, StricterRule
+    from tests.conftest import make_front_desk, make_location, make_manager, make_therapist
 
+    location = make_location()
+    role_users = {
+        "therapist": make_therapist(location),
+        "front_desk": make_front_desk(location),
+        "manager": make_manager(location),
+    }
     stricter = StricterRule.objects.create(
         rule=Contraindication.objects.get(code="pregnancy"),
         reason="Clinic line: no needling in any trimester.",
@@ -452,6 +461,19 @@ def matrix_context(role_users, location):
         "condition": ConditionFactory(patient=patient),
         "stricter": stricter,
     }
+
+
+@pytest.fixture(scope="module")
+def matrix_rows(django_db_setup, django_db_blocker):
+    # Built once for the ~290 matrix tests; each test's own rows are rolled back after it.
+    with rows_for_the_module(django_db_blocker, _matrix_rows) as rows:
+        yield rows
+
+
+@pytest.fixture
+def matrix_context(matrix_rows, db):
+    # Fresh instances per test, so nothing one test caches on an object reaches the next.
+    return {name: type(row)._base_manager.get(pk=row.pk) for name, row in matrix_rows.items()}
 
 
 @pytest.mark.parametrize("role", sorted(ALL))

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clinic.forms import FastSelect
+from tests.hypothesis_profiles import examples
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12)
 choices = st.lists(st.tuples(text, text), max_size=6)
@@ -21,7 +22,7 @@ def both(name, value, attrs, options):
     return str(fast), str(django)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     name=st.sampled_from(["side", 'a"b', "x<y>&z"]),
     options=choices,
@@ -38,7 +39,7 @@ def test_flat_choices_render_identically(name, options, attrs, pick):
     assert fast == django
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(groups=grouped)
 def test_grouped_choices_render_identically(groups):
     fast, django = both("muscle", None, {"class": "form-select"}, groups)

@@ -36,15 +36,19 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def shipped_data(transactional_db):
-    """Reference data that ships in data migrations (the muscle and rule catalogues, the
-    screening settings row, consent text version 1). The flush between transactional tests
-    empties every table, so apply those idempotent migration functions again."""
-    from django.apps import apps
+    """Every browser test is transactional (the live server's thread reads what the test
+    wrote). The reference data that ships in data migrations (the muscle and rule catalogues,
+    the screening settings row, consent text version 1) is there: the flush after each
+    transactional test is followed by restore_shipped_data() (tests/conftest.py)."""
 
-    importlib.import_module("needling.migrations.0002_seed_catalogue").seed(apps, None)
-    importlib.import_module("patients.migrations.0004_consent_text_v1").publish_version_1(
-        apps, None
-    )
+
+@pytest.fixture(scope="session", autouse=True)
+def heavy_imports():
+    """Import up front what the live server imports on first use: WeasyPrint (the first PDF)
+    and the ICD-10-CM code list (the first condition) take seconds to load, and on a busy
+    machine that first load inside a browser step could outlast its 10 s timeout."""
+    importlib.import_module("weasyprint")
+    importlib.import_module("simple_icd_10_cm")
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from needling.models import ApiToken, Contraindication, StricterRule
 from tests.factories import UserFactory
+from tests.hypothesis_profiles import examples
 from tests.needling.test_screen_command import EXAMPLE
 
 URL = "/api/screening/evaluate"
@@ -125,7 +126,9 @@ json_values = st.recursive(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(body=json_values)
 def test_random_json_never_produces_a_500(therapist_client, body):
@@ -134,7 +137,9 @@ def test_random_json_never_produces_a_500(therapist_client, body):
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     field=st.sampled_from(["session_date", "patient", "sites", "overrides", "practitioner"]),

@@ -8,10 +8,11 @@ import pytest
 import time_machine
 
 TODAY = dt.date(2026, 3, 10)
+# 20:00 UTC is midday in the clinic's zone (America/Los_Angeles): the same date everywhere.
+MIDDAY = dt.datetime(2026, 3, 10, 20, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
 def fixed_today():
-    # 20:00 UTC is midday in the clinic's zone (America/Los_Angeles): the same date everywhere.
-    with time_machine.travel(dt.datetime(2026, 3, 10, 20, tzinfo=dt.UTC), tick=False):
+    with time_machine.travel(MIDDAY, tick=False):
         yield TODAY

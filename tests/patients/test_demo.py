@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -13,12 +14,26 @@ from patients.facts import patient_facts
 from patients.models import Condition, Consent, OutcomeMeasure, PainMap, Patient
 from patients.readiness import dn_readiness
 from patients.selectors import latest_questionnaire
+from tests.patients.conftest import MIDDAY
+from tests.shared_rows import rows_for_the_module
 
 pytestmark = pytest.mark.django_db
 
 
+def _seed():
+    with time_machine.travel(MIDDAY, tick=False):  # the day the tests' fixed_today freezes
+        call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def seeded_demo(django_db_setup, django_db_blocker):
+    """`manage.py seed_demo`, run once for the module; each test's changes are rolled back."""
+    with rows_for_the_module(django_db_blocker, _seed):
+        yield
+
+
 def test_the_demo_patients_cover_every_screening_and_consent_state():
-    call_command("seed_demo", stdout=io.StringIO())
+    # The module's fixture seeded once already: a second run must change nothing.
     counts = (Consent.objects.count(), Condition.objects.count(), PainMap.objects.count())
     call_command("seed_demo", stdout=io.StringIO())
     assert (Consent.objects.count(), Condition.objects.count(), PainMap.objects.count()) == counts
@@ -46,7 +61,6 @@ def test_the_demo_patients_cover_every_screening_and_consent_state():
     ],
 )
 def test_demo_patients_trigger_the_contraindications(first_name, expected):
-    call_command("seed_demo", stdout=io.StringIO())
     today = timezone.localdate()
     patient = Patient.objects.get(first_name=first_name)
     questionnaire = latest_questionnaire(patient, on=today)

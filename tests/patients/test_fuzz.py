@@ -17,12 +17,13 @@ from patients.models import (
     Surgery,
 )
 from tests.factories import PatientFactory
+from tests.hypothesis_profiles import examples
 from tests.patients.helpers import screening_data
 
 pytestmark = pytest.mark.django_db
 
 FUZZ = settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -17,6 +17,7 @@ from needling.knowledge.rules import RELATIVE_RULE_CODES
 from needling.models import PlanDocument, PlanOverride, PlanSite, TreatmentPlan
 from patients.services import pain_map_record
 from tests.factories import ConditionFactory, PatientFactory, ScreeningFactory, add_findings
+from tests.hypothesis_profiles import examples
 from tests.plans.conftest import REASON, TODAY, add
 
 pytestmark = pytest.mark.django_db
@@ -587,7 +588,7 @@ text = st.one_of(
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -612,7 +613,7 @@ def test_bad_site_input_never_500s(therapist_client, plan, data, htmx):
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -35,8 +35,9 @@ from needling.screening import (
     parse_case,
     parse_cases,
 )
+from tests.hypothesis_profiles import examples
 
-FAST = settings(max_examples=200, deadline=None)
+FAST = settings(max_examples=examples(200), deadline=None)
 SESSION = date(2026, 3, 10)
 REASON = "Discussed with the patient; benefits outweigh the risk today."
 RANK = {"clear": 0, "override_required": 1, "blocked": 2}

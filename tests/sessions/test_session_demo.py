@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
 from clinic.booking.models import Appointment
 from clinic.booking.times import local_today
@@ -13,8 +14,22 @@ from clinic.models import User
 from needling import session_services
 from needling.session_models import SessionRecord
 from needling.session_selectors import unsigned_overdue
+from tests.sessions.conftest import NOON
+from tests.shared_rows import rows_for_the_module
 
 pytestmark = pytest.mark.django_db
+
+
+def _seed():
+    with time_machine.travel(NOON, tick=True):  # the moment the tests' fixed_day starts at
+        seed()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def seeded_demo(django_db_setup, django_db_blocker):
+    """The demo clinic, seeded once for the module; each test's changes are rolled back."""
+    with rows_for_the_module(django_db_blocker, _seed):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +44,6 @@ def private_storage(settings, tmp_path):
 
 
 def test_the_demo_has_signed_visits_an_overdue_draft_and_a_visit_to_log_today():
-    seed()
     notes = SessionRecord.objects.filter(patient__first_name="Lucía")
     assert notes.filter(status="signed").count() == 2
     assert all(n.cpt_code == "20561" for n in notes)
@@ -54,7 +68,7 @@ def test_the_demo_has_signed_visits_an_overdue_draft_and_a_visit_to_log_today():
 
 
 def test_seeding_twice_changes_nothing():
-    seed()
+    # The module's fixture seeded once already: a second run must change nothing.
     before = sorted(SessionRecord.objects.values_list("pk", "status"))
     appointments = Appointment.objects.count()
     seed()

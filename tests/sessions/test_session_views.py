@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from clinic.roles import Role
 from needling.session_models import SessionAccessLog, SessionRecord
 from tests.factories import LocationFactory, ScreeningFactory, UserFactory
+from tests.hypothesis_profiles import examples
 from tests.sessions.helpers import (
     approved_plan,
     complete_and_sign,
@@ -275,7 +276,7 @@ text = st.text(max_size=40)
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
