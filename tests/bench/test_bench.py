@@ -8,7 +8,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 
-from bench.__main__ import main
 from bench.harness import count_overlaps
 from bench.scale import HEAVY_SESSIONS, SCALE_TAG, seed_scale
 from clinic.booking.models import Appointment
@@ -85,39 +84,6 @@ def test_count_overlaps_sees_a_double_booking(demo):
         return
     reactivate.update(status="booked", cancel_reason="")
     assert count_overlaps() == 2  # the same therapist and the same room
-
-
-# Committed transactions: the PDF jobs are sent when plan_approve's transaction commits.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_bench_runs_one_quick_iteration(demo, tmp_path, capsys):
-    seed_scale(patients=20, sessions=200, log=lambda _: None)
-    out = tmp_path / "results.json"
-    args = ["--requests", "1", "--screening-seconds", "0.05", "--pdf-repeats", "1"]
-    args += ["--pdf-approvals", "2"]
-    assert main([*args, "--booking-threads", "0", "--no-exports", "--out", str(out)]) == 0
-
-    results = {entry["name"]: entry for entry in json.loads(out.read_text())}
-    floor = results["floor: password_change_done"]
-    assert floor["queries"] > 0 and floor["ratio_to_floor"] == 1.0
-    for name in ("calendar day, busiest location", "patient page, 200 sessions", "plan editor"):
-        assert results[name]["p95_ms"] > 0
-        assert results[name]["queries"] > 0
-        assert results[name]["ratio_to_floor"] > 0
-    assert results["report activity, one year"]["queries"] > 0
-    assert results["screening engine throughput"]["unit"] == "eval/s"
-    assert results["PDF plan render"]["value"] > 0
-    # Two approvals timed until their PDF job stored a file, with the stages named.
-    latency = results["PDF plan: approval to downloadable document"]
-    assert latency["value"] == 2 and 0 < latency["p50_ms"] <= latency["p95_ms"]
-    assert "WeasyPrint" in latency["note"]
-    assert "calendar day" in capsys.readouterr().out
-    # A second scale's run compares query counts with the first one's.
-    assert (
-        main([*args, "--booking-threads", "0", "--no-exports", "--scale", "0.1", "--out", str(out)])
-        == 0
-    )
-    names = [entry["name"] for entry in json.loads(out.read_text())]
-    assert "query counts differing from queries-1" in names
 
 
 def test_heavy_patient_is_the_same_at_every_size(demo):

@@ -25,6 +25,7 @@ from tests.clinic import test_access as access
 pytestmark = pytest.mark.django_db
 
 matrix_context = access.matrix_context  # the URL matrix's fixture: users, patient, plan...
+matrix_rows = access.matrix_rows  # the rows matrix_context reads, built once per module
 
 FUZZ = settings(
     max_examples=25,

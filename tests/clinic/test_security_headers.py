@@ -14,6 +14,7 @@ from tests.clinic import test_access as access
 
 MATRIX = access.MATRIX
 matrix_context = access.matrix_context  # the URL matrix's fixture, used here too
+matrix_rows = access.matrix_rows  # the rows matrix_context reads, built once per module
 
 pytestmark = pytest.mark.django_db
 

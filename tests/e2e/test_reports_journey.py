@@ -82,7 +82,10 @@ def test_manager_reports_exports_and_audit(
     # A large export: over the threshold it becomes a job; the page polls its progress.
     settings.REPORTS_EXPORT_ASYNC_ROWS = 2
     queued = []
-    monkeypatch.setattr("clinic.reports.tasks.export_job_run_task.delay", queued.append)
+    monkeypatch.setattr(
+        "clinic.reports.tasks.export_job_run_task.apply_async",
+        lambda args, **options: queued.append(args[0]),
+    )
     page.goto("/reports/activity/")
     page.get_by_role("link", name="Export CSV").click()
     expect(page.get_by_text("Status: Waiting")).to_be_visible()
