@@ -124,6 +124,8 @@ def _write(rows: list[tuple], *, now) -> None:
                 "WHERE p.id = a.id AND p.status = 'draft'",
                 [now],
             )
+            # Dropped now, not only at commit: a caller's open transaction may seed again.
+            cursor.execute("DROP TABLE scale_approval")
         else:
             ops = connection.ops
             stamp = ops.adapt_datetimefield_value(now)

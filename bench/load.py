@@ -167,6 +167,22 @@ def _ms(row: dict, column: str) -> float | None:
     return None if value in ("N/A", "") else float(value)
 
 
+def _database_url() -> str:
+    """DATABASE_URL for the server: the database this process is connected to."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return os.environ.get("DATABASE_URL", "")
+    db = connection.settings_dict
+    user = quote(db["USER"] or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    return (
+        f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
 def measure_load(
     *, users: tuple[int, ...] = (10, 40), seconds: int = 30, port: int = 8800, workers: int = 4
 ) -> list[Entry]:
@@ -176,7 +192,14 @@ def measure_load(
     plan_file = work / "plan.json"
     plan = _plan(max(users), port)
     plan_file.write_text(json.dumps(plan))
-    env = {**os.environ, "BENCH_LOAD_PLAN": str(plan_file), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "BENCH_LOAD_PLAN": str(plan_file),
+        "PYTHONPATH": str(ROOT),
+        # The database this process measures (under the tests, the test database, not the
+        # one DATABASE_URL names).
+        "DATABASE_URL": _database_url(),
+    }
     venv_bin = Path(sys.executable).parent
     server = subprocess.Popen(  # noqa: S603 - fixed arguments
         [

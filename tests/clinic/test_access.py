@@ -210,12 +210,15 @@ PLAN_READERS = {"therapist", "manager"}
 
 
 def _appointment(ctx):
+    """One appointment per context, however many builders ask for it (a second one at the
+    same time would clash with the first: PostgreSQL's exclusion constraint refuses it)."""
     from tests.booking.factories import AppointmentFactory
 
-    appointment = AppointmentFactory(
-        location=ctx["location"], therapist=ctx["therapist"], patient=ctx["patient"]
-    )
-    return {"pk": appointment.pk}
+    if "appointment" not in ctx:
+        ctx["appointment"] = AppointmentFactory(
+            location=ctx["location"], therapist=ctx["therapist"], patient=ctx["patient"]
+        )
+    return {"pk": ctx["appointment"].pk}
 
 
 def _appointment_type(ctx):

@@ -110,6 +110,8 @@ def test_shortcuts_act_only_in_the_calendar_and_can_be_turned_off(
     page.locator("#calendar-today").focus()
     page.keyboard.press("ArrowRight")
     expect(heading).to_contain_text("Tuesday 3 March 2026")
+    # The next key once the swap has settled and focus is back (as a person's next press is).
+    expect(page.locator("#calendar-today")).to_be_focused()
     page.keyboard.press("ArrowRight")
     expect(heading).to_contain_text("Wednesday 4 March 2026")
     expect(page.locator("#calendar-today")).to_be_focused()  # once the swap has settled

@@ -83,6 +83,9 @@ def worker(tmp_path):
         "DATABASE_URL": database_url,
         "CELERY_EAGER": "0",
         "PRIVATE_STORAGE_ROOT": str(storage),
+        # Not a pytest-xdist worker: without this, tests.settings would move its private
+        # files to a per-worker folder beside `storage`.
+        "PYTEST_XDIST_WORKER": "",
         "DN_SLOW_RENDER_MARKER": str(marker),
         "DN_RENDER_STARTED": str(started),
     }
