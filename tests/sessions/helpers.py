@@ -43,11 +43,11 @@ def approved_plan(
 def dn_appointment(*, therapist, patient, location, hour: int | None = None):
     """A DN visit today; by default at 12:00, or the next free hour for this therapist (so
     several notes do not overlap: PostgreSQL's exclusion constraint would refuse)."""
-    from clinic.booking.models import Appointment
-
     day = local_today(location.zone)
     if hour is None:
-        hour = 12 + Appointment.objects.filter(therapist=therapist).count() % 10
+        hour = next(
+            h for h in (*range(12, 21), *range(8, 12)) if _free(therapist, location, day, h)
+        )
     dn_type = AppointmentTypeFactory(name="Dry needling", is_dn=True, duration_minutes=45)
     return AppointmentFactory(
         location=location,
@@ -56,6 +56,20 @@ def dn_appointment(*, therapist, patient, location, hour: int | None = None):
         appointment_type=dn_type,
         starts_at=local(location, day, hour),
         ends_at=local(location, day, hour) + dt.timedelta(minutes=45),
+    )
+
+
+def _free(therapist, location, day, hour: int) -> bool:
+    """No active appointment of the therapist overlaps 45 minutes from ``hour`` that day."""
+    from clinic.booking.models import Appointment
+
+    start = local(location, day, hour)
+    return not (
+        Appointment.objects.filter(
+            therapist=therapist, starts_at__lt=start + dt.timedelta(minutes=45), ends_at__gt=start
+        )
+        .exclude(status__in=("cancelled", "no_show"))
+        .exists()
     )
 
 
