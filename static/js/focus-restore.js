@@ -85,6 +85,11 @@
     var region = (memory && memory.targetId && document.getElementById(memory.targetId)) || event.detail.target;
     announce(region && document.body.contains(region) ? region : event.detail.elt);
     if (!memory) return;
+    // A swap that did not replace the focused control never takes focus back from where the
+    // user has moved on to meanwhile (typing in a search box, then Tab to its results).
+    var active = document.activeElement;
+    var lost = !active || active === document.body || !document.body.contains(active);
+    if (!memory.inside && !lost) return;
     var again = memory.key && find(memory.key);
     if (again && typeof again.focus === "function" && !again.disabled) {
       if (document.activeElement !== again) again.focus({ preventScroll: true });
