@@ -24,5 +24,5 @@ USER clinic
 EXPOSE 8000
 # The web container's check; worker and beat override it in docker-compose.yml.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
-  CMD ["python", "-m", "clinic.healthcheck"]
+  CMD ["python", "-m", "clinic.common.healthcheck"]
 CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -7,7 +7,7 @@ def main() -> None:
     if sys.argv[1:2] == ["screen"]:
         # The screening engine is pure (no models, no database): `manage.py screen` runs it
         # without loading Django settings, so it needs no SECRET_KEY, DEBUG or DATABASE_URL.
-        from needling.screen_cli import main as screen
+        from needling.screening.cli import main as screen
 
         raise SystemExit(screen(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")

@@ -40,7 +40,7 @@ PORT = int(os.environ.get("SMOKE_PORT", "8077"))
 PG = os.environ.get("SMOKE_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 DATABASE = os.environ.get("SMOKE_DATABASE", "dn_prod_smoke")
 REDIS_URL = os.environ.get("SMOKE_REDIS_URL", "redis://127.0.0.1:6379/1")
-PASSWORD = "demo-clinic-2026"  # clinic/demo.py DEMO_PASSWORD
+PASSWORD = "demo-clinic-2026"  # clinic/staff/demo.py DEMO_PASSWORD
 ROLES = ("manager", "frontdesk", "therapist", "uncertified")
 # Pages a role must be refused (403), beside the pages its navigation offers (200).
 REFUSED = {
@@ -426,7 +426,7 @@ def main() -> int:
         )
         processes.start("web", ["make", "serve-prod", "HOST=127.0.0.1", f"PORT={PORT}"], env)
         sys.path.insert(0, str(ROOT))
-        from clinic.healthcheck import check as health_check
+        from clinic.common.healthcheck import check as health_check
 
         deadline, healthy, message = time.monotonic() + 300, False, ""
         while time.monotonic() < deadline and not processes.exited():

@@ -4,7 +4,7 @@
 runs alone on a database seeded before it existed: ``manage.py seed_scale --approve-plans``).
 For every draft scale plan but the heavy patient's (its editor and live panel are key paths
 and must stay editable) it builds the contract case from the database with the same adapter
-``plan_approve`` uses (``needling.screening_db.screen_plan``: the patient's questionnaire and
+``plan_approve`` uses (``needling.plans.screening.screen_plan``: the patient's questionnaire and
 consent in force on the planned date, the practitioner's certification, the sites), and when
 the engine's answer is clear stores what approval stores: status approved, approved_by the
 practitioner, approved_at noon (UTC) of the planned date, the snapshot (case, result,
@@ -29,9 +29,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from bench.scale import SCALE_TAG
-from needling.models import PlanOverride, PlanSite, TreatmentPlan
-from needling.screening_db import screen_plan
-from needling.selectors import screening_policy
+from needling.plans.models import PlanOverride, PlanSite, TreatmentPlan
+from needling.plans.screening import screen_plan, screening_policy
 from patients.selectors import patients_with_facts
 
 BATCH = 2000

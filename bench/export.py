@@ -25,10 +25,10 @@ def main(argv: list[str]) -> int:
     from django.db.models import Min
     from django.utils import timezone
 
-    from clinic.reports.base import get_report
     from clinic.reports.exports import write_csv, write_xlsx
     from clinic.reports.filters import MAX_SPAN_DAYS, Filters
-    from needling.session_models import SessionRecord
+    from clinic.reports.registry import get_report
+    from needling.sessions.models import SessionRecord
 
     end = timezone.localdate()
     first = SessionRecord.objects.aggregate(first=Min("session_date"))["first"]

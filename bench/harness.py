@@ -78,8 +78,8 @@ def key_paths() -> list[tuple[str, str, object, int]]:
     """(name, url, user, expected status) for each key path, on the scale data."""
     from bench.scale import HEAVY_FIRST, HEAVY_LAST
     from clinic.booking.models import Appointment
-    from clinic.models import User
-    from needling.models import TreatmentPlan
+    from clinic.staff.models import User
+    from needling.plans.models import TreatmentPlan
     from patients.models import Patient
 
     manager = User.objects.get(username="manager")
@@ -117,7 +117,7 @@ def key_paths() -> list[tuple[str, str, object, int]]:
         ),
         ("login redirect (logged in)", reverse("login"), manager, 302),
     ]
-    from clinic.reports.base import all_reports
+    from clinic.reports.registry import all_reports
 
     today = timezone.localdate()
     year = f"?start={today - dt.timedelta(days=364):%Y-%m-%d}&end={today:%Y-%m-%d}"
@@ -138,7 +138,7 @@ def key_paths() -> list[tuple[str, str, object, int]]:
 
 
 def measure_pages(*, requests: int) -> list[Entry]:
-    from clinic.models import User
+    from clinic.staff.models import User
 
     clients: dict[int, Client] = {}
 
@@ -184,9 +184,9 @@ def measure_screening(seconds: float) -> Entry:
 def measure_pdf(*, repeats: int) -> list[Entry]:
     from weasyprint import HTML
 
-    from needling.documents import load_plan_for_document, render_plan_pdf
-    from needling.models import TreatmentPlan
-    from needling.screening_db import screen_plan
+    from needling.plans.documents import load_plan_for_document, render_plan_pdf
+    from needling.plans.models import TreatmentPlan
+    from needling.plans.screening import screen_plan
 
     # Only an approved plan prints (the demo seed approves one).
     plan_id = (
@@ -233,7 +233,7 @@ def measure_booking(*, threads: int, attempts: int, seed: int = 7) -> list[Entry
     through the booking service; then a SQL check counts overlapping active appointments."""
     from clinic.booking.models import Appointment, AppointmentType
     from clinic.booking.services import appointment_book
-    from clinic.models import User
+    from clinic.staff.models import User
     from patients.models import Patient
 
     manager = User.objects.get(username="manager")

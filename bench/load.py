@@ -52,8 +52,8 @@ HOST = "127.0.0.1"
 
 def _plan(users: int, port: int) -> dict:
     from bench.harness import key_paths
-    from clinic.models import User
-    from clinic.roles import Role
+    from clinic.staff.models import User
+    from clinic.staff.roles import Role
 
     found = {name: (url, user) for name, url, user, _status in key_paths()}
     from django.urls import reverse

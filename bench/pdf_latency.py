@@ -26,7 +26,7 @@ from bench.harness import Entry, _percentile
 
 
 def _plans(count: int) -> list:
-    from needling.models import TreatmentPlan
+    from needling.plans.models import TreatmentPlan
 
     return list(
         TreatmentPlan.objects.filter(status="approved", sites__isnull=False)
@@ -37,15 +37,15 @@ def _plans(count: int) -> list:
 
 
 def measure_pdf_latency(*, repeats: int = 20) -> list[Entry]:
-    from needling.documents import (
+    from needling.plans.documents import (
         load_plan_for_document,
         render_plan_html,
         render_plan_pdf,
         store_pdf,
     )
-    from needling.models import DocumentStatus, PlanDocument
-    from needling.screening_db import screen_plan
-    from needling.services import plan_approve, plan_new_version
+    from needling.plans.models import DocumentStatus, PlanDocument
+    from needling.plans.screening import screen_plan
+    from needling.plans.services import plan_approve, plan_new_version
 
     latencies, approvals = [], []
     stages: dict[str, list[float]] = {

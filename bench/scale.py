@@ -42,12 +42,13 @@ from django.utils import timezone
 from bench.rows import TableWriter, check_deferred_constraints, reserve_ids, write_instances
 from clinic.booking.demo import STARTS
 from clinic.booking.models import Appointment, AppointmentType, WorkingHours
-from clinic.models import DNCertification, Location, Room, User
 from clinic.reports.rollup_models import AdverseEventDay, AppointmentDay, SessionDay
-from clinic.roles import Role
-from clinic.services import staff_set_role
-from needling.models import Muscle, PlanSite, TreatmentPlan
-from needling.session_models import (
+from clinic.staff.models import DNCertification, Location, Room, User
+from clinic.staff.roles import Role
+from clinic.staff.services import staff_set_role
+from needling.knowledge.models import Muscle
+from needling.plans.models import PlanSite, TreatmentPlan
+from needling.sessions.models import (
     MAJOR_ADVERSE_KINDS,
     AdverseEvent,
     AdverseKind,

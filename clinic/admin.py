@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from clinic.models import DNCertification, Licence, Location, Room, User
+from clinic.staff.models import DNCertification, Licence, Location, Room, User
 
 
 class LicenceInline(admin.TabularInline):

@@ -9,7 +9,7 @@ def _sync_roles(sender, **kwargs) -> None:
     with_models = [config for config in apps.get_app_configs() if config.models_module]
     if with_models and sender is not with_models[-1]:
         return
-    from clinic.roles import sync_roles
+    from clinic.staff.roles import sync_roles
 
     sync_roles(strict=False)
 

@@ -1,50 +1,20 @@
-"""Demo data for `manage.py seed_demo`: idempotent, deterministic, relative to today."""
+"""Demo data for `manage.py seed_demo`: idempotent, deterministic, relative to today.
+
+The project-level seed: staff and locations, then each capability's own demo (booking,
+patients, plans, sessions) in the order the data flows."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from clinic.booking.demo import seed_booking
-from clinic.models import DNCertification, Licence, Location, Room, User
-from clinic.roles import Role, sync_roles
-from clinic.services import staff_set_role
-
-DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - published demo credential, demo data only
-
-LOCATIONS = [
-    ("Mission District", "2300 Mission St, San Francisco, CA 94110", "(415) 555-0101"),
-    ("Oakland Lakeshore", "3300 Lakeshore Ave, Oakland, CA 94610", "(510) 555-0102"),
-    ("Berkeley Shattuck", "2100 Shattuck Ave, Berkeley, CA 94704", "(510) 555-0103"),
-    ("Palo Alto University", "400 University Ave, Palo Alto, CA 94301", "(650) 555-0104"),
-    ("San Jose Willow Glen", "1100 Lincoln Ave, San Jose, CA 95125", "(408) 555-0105"),
-]
-ROOMS = ["Room 1", "Room 2", "Room 3"]
-
-
-@dataclass(frozen=True)
-class DemoStaff:
-    username: str
-    first_name: str
-    last_name: str
-    role: Role
-    locations: tuple[int, ...]  # indexes into LOCATIONS
-    certified: bool | None = None  # therapists: True valid, False expired
-
-
-STAFF = [
-    DemoStaff("manager", "Morgan", "Reyes", Role.MANAGER, (0, 1, 2, 3, 4)),
-    DemoStaff("frontdesk", "Fatima", "Diallo", Role.FRONT_DESK, (0, 1)),
-    DemoStaff("frontdesk2", "Felix", "Nakamura", Role.FRONT_DESK, (2, 3, 4)),
-    DemoStaff("therapist", "Theresa", "Okafor", Role.THERAPIST, (0, 1), certified=True),
-    DemoStaff("therapist2", "Tomás", "García", Role.THERAPIST, (1, 2), certified=True),
-    DemoStaff("therapist3", "Priya", "Raman", Role.THERAPIST, (3,), certified=True),
-    DemoStaff("therapist4", "Daniel", "Kowalski", Role.THERAPIST, (4, 0), certified=True),
-    DemoStaff("uncertified", "Ursula", "Lindqvist", Role.THERAPIST, (2,), certified=False),
-]
+from clinic.staff.demo import DEMO_PASSWORD, LOCATIONS, ROOMS, STAFF
+from clinic.staff.models import DNCertification, Licence, Location, Room, User
+from clinic.staff.roles import Role, sync_roles
+from clinic.staff.services import staff_set_role
 
 PATIENTS = [
     ("Zoë", "Whitaker", "1984-02-29", "F"),
@@ -140,10 +110,10 @@ def seed(*, today: dt.date | None = None) -> dict:
         )
     seed_patients(today=today, users=users)
     seed_booking(today=today, locations=locations, users=users)
-    from needling.demo import seed_plans
+    from needling.plans.demo import seed_plans
 
     seed_plans(today=today, users=users)
-    from needling.session_demo import seed_sessions
+    from needling.sessions.demo import seed_sessions
 
     seed_sessions(today=today, users=users)
     return {"locations": locations, "users": users}

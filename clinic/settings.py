@@ -13,8 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic.common.security_headers import content_security_policy
 from clinic.env import env_bool, env_int, env_list, env_str, env_time_zone
-from clinic.security_headers import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -64,10 +64,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "clinic.security_headers.PermissionsPolicyMiddleware",
+    "clinic.common.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "clinic.session_renewal.SessionRenewalMiddleware",
+    "clinic.common.session_renewal.SessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -92,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "clinic.context_processors.navigation",
+                "clinic.common.context_processors.navigation",
             ],
         },
     },
@@ -165,7 +165,7 @@ PUBLIC_URL_NAMES = frozenset(
 )
 
 # Idle expiry: a session lives SESSION_IDLE_MINUTES after its last renewal. Requests renew it
-# at most once a minute (clinic/session_renewal.py), not with a write on every request: the
+# at most once a minute (clinic/common/session_renewal.py), not with a write on every request: the
 # user is logged out after SESSION_IDLE_MINUTES idle minutes, at most one minute early.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
@@ -200,7 +200,7 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Content-Security-Policy (django-csp) and Permissions-Policy: see clinic/security_headers.py.
+# Content-Security-Policy (django-csp) and Permissions-Policy: clinic/common/security_headers.py.
 CONTENT_SECURITY_POLICY = content_security_policy(https=HTTPS)
 
 # --- Internationalisation and time ---------------------------------------------------------
@@ -221,7 +221,7 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")) or "")
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "private")) or "")
 STORAGES = {
     "default": {
-        "BACKEND": "clinic.storage.PrivateStorage",
+        "BACKEND": "clinic.common.storage.PrivateStorage",
         "OPTIONS": {"location": PRIVATE_STORAGE_ROOT},
     },
     # The manifest storage whatever DEBUG says, so that `collectstatic` always writes
@@ -239,7 +239,7 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-# crispy adds the widget's class name as a CSS class: clinic.forms.FastSelect renders as a
+# crispy adds the widget's class name as a CSS class: clinic.common.widgets.FastSelect renders as a
 # Django Select does, so it gets Select's class too.
 CRISPY_CLASS_CONVERTERS = {"fastselect": "select"}
 
@@ -268,14 +268,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
-# Appointment reminders: every 10 minutes, send those due (see clinic/booking/reminders.py).
+# Appointment reminders: every 10 minutes, send those due (see patients/intake/reminders.py).
 CELERY_BEAT_SCHEDULE["appointment-reminders"] = {
     "task": "clinic.send_due_reminders",
     "schedule": 600.0,
 }
 # PDF plan jobs still pending (e.g. the broker was down at approval) are sent again.
 CELERY_BEAT_SCHEDULE["needling-plan-documents-sweep"] = {
-    "task": "needling.tasks.plan_documents_sweep_task",
+    "task": "needling.plans.tasks.plan_documents_sweep_task",
     "schedule": 60.0,
 }
 
@@ -294,7 +294,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinic@localhost")
 CLINIC_NAME = env_str("CLINIC_NAME", "Bay Dry Needling Clinics")
 # The patient page names the screening engine's patient-level findings through this hook, so
 # that `patients` never imports `needling`.
-PATIENT_FINDINGS_PROVIDER = "needling.patient_findings.patient_findings"
+PATIENT_FINDINGS_PROVIDER = "needling.plans.patient_findings.patient_findings"
 # Appointment reminder emails go out this many hours before the appointment.
 APPOINTMENT_REMINDER_HOURS = env_int("APPOINTMENT_REMINDER_HOURS", 24, minimum=1)
 

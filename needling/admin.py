@@ -1,17 +1,13 @@
 from django.contrib import admin
 
-from needling.models import (
+from needling.knowledge.models import Contraindication, Muscle
+from needling.plans.models import PlanDocument, PlanOverride, PlanSite, TreatmentPlan
+from needling.sessions.models import (
     AdverseEvent,
-    Contraindication,
-    Muscle,
-    PlanDocument,
-    PlanOverride,
-    PlanSite,
     SessionAccessLog,
     SessionAddendum,
     SessionRecord,
     SessionSite,
-    TreatmentPlan,
 )
 
 
@@ -97,7 +93,7 @@ class PlanDocumentAdmin(_ReadOnlyAdmin):
     list_select_related = ("plan__patient",)
 
 
-# --- Session notes: read-only here; they change only through needling.session_services ----
+# --- Session notes: read-only here; they change only through needling.sessions.services ----
 
 
 class _ReadOnlyInline(admin.TabularInline):

@@ -1,17 +1,20 @@
 from django.urls import path
 
-from needling import plan_views, session_views, views
+from needling.api import tokens as api_tokens
 from needling.fhir import views as fhir_views
+from needling.knowledge import views as knowledge_views
+from needling.plans import views as plan_views
+from needling.sessions import views as session_views
 
 app_name = "needling"
 
 urlpatterns = [
-    path("rules/", views.rule_catalogue, name="rules"),
-    path("muscles/", views.muscle_catalogue, name="muscles"),
-    path("policy/", views.policy, name="policy"),
-    path("policy/<int:pk>/revoke/", views.stricter_rule_revoke, name="stricter_revoke"),
-    path("api-tokens/", views.api_tokens, name="api_tokens"),
-    path("api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("rules/", knowledge_views.rule_catalogue, name="rules"),
+    path("muscles/", knowledge_views.muscle_catalogue, name="muscles"),
+    path("policy/", knowledge_views.policy, name="policy"),
+    path("policy/<int:pk>/revoke/", knowledge_views.stricter_rule_revoke, name="stricter_revoke"),
+    path("api-tokens/", api_tokens.api_tokens, name="api_tokens"),
+    path("api-tokens/<int:pk>/revoke/", api_tokens.api_token_revoke, name="api_token_revoke"),
     # Treatment plans
     path("plans/", plan_views.plan_list, name="plan_list"),
     path("plans/new/<uuid:patient_pk>/", plan_views.plan_new, name="plan_new"),
@@ -46,7 +49,7 @@ urlpatterns = [
     path("plans/<uuid:pk>/pdf/", plan_views.plan_document_download, name="plan_document_download"),
 ]
 
-# Session notes (needling/session_views.py)
+# Session notes (needling/sessions/views.py)
 urlpatterns += [
     path(
         "sessions/start/<int:appointment_pk>/",

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import User
+from clinic.staff.models import User
 from patients.models import Consent
 
 

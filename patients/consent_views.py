@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from clinic.access import requires
-from clinic.forms import DateInput
-from clinic.views import apply_errors
+from clinic.common.access import requires
+from clinic.common.forms import apply_errors
+from clinic.common.widgets import DateInput
 from patients.consent_services import consent_withdraw
 from patients.models import Consent, Patient
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from clinic.forms import DateInput
-from clinic.models import Location
+from clinic.common.widgets import DateInput
+from clinic.staff.models import Location
 from patients import icd10, questions
 from patients.models import (
     DUE_DATE_MAX_AHEAD,

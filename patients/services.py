@@ -1,7 +1,7 @@
 """Writes for patient records. Keyword-only, typed, atomic, validated with full_clean().
 
 A ValidationError raised here names the offending field (views put it on the form with
-clinic.views.apply_errors); nothing is saved when one is raised.
+clinic.common.forms.apply_errors); nothing is saved when one is raised.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from clinic.models import User
+from clinic.staff.models import User
 from patients import icd10, questions
 from patients.models import (
     Condition,

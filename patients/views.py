@@ -16,8 +16,8 @@ from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.access import requires
-from clinic.views import apply_errors
+from clinic.common.access import requires
+from clinic.common.forms import apply_errors
 from patients import icd10, selectors, services
 from patients.alerts import anticoagulant_text, screening_alerts
 from patients.bodychart import body_chart

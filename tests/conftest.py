@@ -9,7 +9,7 @@ import importlib
 
 import pytest
 
-from clinic.roles import Role
+from clinic.staff.roles import Role
 from tests import hypothesis_profiles  # noqa: F401  (registers and loads the profile)
 from tests.factories import CertificationFactory, LicenceFactory, LocationFactory, UserFactory
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 import factory
 
-from clinic.models import DNCertification, Licence, Location, Room, User
-from clinic.roles import Role
-from clinic.services import staff_set_role
+from clinic.staff.models import DNCertification, Licence, Location, Room, User
+from clinic.staff.roles import Role
+from clinic.staff.services import staff_set_role
 from patients.models import ConsentText
 
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105

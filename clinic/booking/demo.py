@@ -12,7 +12,7 @@ from django.utils import timezone
 from clinic.booking import services
 from clinic.booking.models import Appointment, AppointmentType, OpeningHours, WorkingHours
 from clinic.booking.times import day_bounds, local_to_utc
-from clinic.roles import Role
+from clinic.staff.roles import Role
 
 TYPES = [
     # name, minutes, colour, is DN
@@ -55,7 +55,7 @@ def seed_booking(*, today: dt.date, locations: list, users: dict) -> dict:
             defaults={"opens": SATURDAY_OPENING[0], "closes": SATURDAY_OPENING[1]},
         )
 
-    from clinic.demo import STAFF
+    from clinic.staff.demo import STAFF
 
     therapists = [user for user in users.values() if user.role is Role.THERAPIST]
     # Each demo therapist's locations in the order the demo staff list gives them, so that

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic.access import requires
 from clinic.booking import feed
 from clinic.booking.feed_models import CalendarFeed
+from clinic.common.access import requires
 
 
 @login_not_required

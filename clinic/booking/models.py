@@ -1,6 +1,6 @@
 """Booking records: appointment types, opening and working hours, absences, appointments.
 
-Imported from clinic/models.py, so the app label is "clinic". Times of day (opening and
+Registered by clinic/models.py under the "clinic" app label. Times of day (opening and
 working hours) are wall-clock times in the location's time zone; appointment instants are
 stored in UTC and shown in the location's zone.
 """

@@ -18,8 +18,8 @@ from django.utils import timezone
 from clinic.booking.models import Appointment, AppointmentType, text_colour_on
 from clinic.booking.schedule import Schedule, Window
 from clinic.booking.times import day_bounds, minutes_of
-from clinic.models import Location, Room, User
-from clinic.roles import Role
+from clinic.staff.models import Location, Room, User
+from clinic.staff.roles import Role
 from patients.models import Patient
 
 PX_PER_MINUTE = 1.6

@@ -40,8 +40,8 @@ from clinic.booking.models import (
 )
 from clinic.booking.schedule import Schedule, active_overlapping
 from clinic.booking.times import local_to_utc, local_today
-from clinic.models import Location, Room, User
-from clinic.roles import Role
+from clinic.staff.models import Location, Room, User
+from clinic.staff.roles import Role
 
 T = TypeVar("T")
 

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinic.access import requires
 from clinic.booking import selectors, services
 from clinic.booking.forms import (
     AppointmentTypeForm,
@@ -26,9 +25,10 @@ from clinic.booking.models import (
     Weekday,
     WorkingHours,
 )
-from clinic.models import User
-from clinic.roles import Role
-from clinic.views import apply_errors
+from clinic.common.access import requires
+from clinic.common.forms import apply_errors
+from clinic.staff.models import User
+from clinic.staff.roles import Role
 
 PAGE_SIZE = 25
 

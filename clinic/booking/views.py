@@ -17,14 +17,14 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.access import requires
 from clinic.booking import schedule, selectors, services
 from clinic.booking.forms import BookingForm, CancelForm, MoveForm
 from clinic.booking.models import Appointment, AppointmentType
 from clinic.booking.readiness import readiness_for
 from clinic.booking.times import day_bounds, local_today, parse_day, week_start
-from clinic.models import Location
-from clinic.views import apply_errors
+from clinic.common.access import requires
+from clinic.common.forms import apply_errors
+from clinic.staff.models import Location
 
 EARLIEST = dt.date(1990, 1, 1)
 LATEST = dt.date(2999, 12, 31)

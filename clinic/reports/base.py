@@ -44,17 +44,5 @@ def register(cls: type[Report]) -> type[Report]:
     return cls
 
 
-def get_report(slug: str) -> Report | None:
-    from clinic.reports import reports  # noqa: F401 - registers the reports
-
-    return REGISTRY.get(slug)
-
-
-def all_reports() -> list[Report]:
-    from clinic.reports import reports  # noqa: F401
-
-    return list(REGISTRY.values())
-
-
 def rate(part: int, whole: int) -> str:
     return f"{part * 100 / whole:.1f}%" if whole else "–"

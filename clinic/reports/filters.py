@@ -9,7 +9,7 @@ import uuid
 from django import forms
 from django.utils import timezone
 
-from clinic.models import Location, User
+from clinic.staff.models import Location, User
 
 MAX_SPAN_DAYS = 3660
 

@@ -6,7 +6,7 @@ significant events. Boyce D et al. 2020, 20,464 sessions: minor events 36.7%, ma
 
 from __future__ import annotations
 
-# Per 100 treatments, by adverse event kind (needling.session_models.AdverseKind values).
+# Per 100 treatments, by adverse event kind (needling.sessions.models.AdverseKind values).
 BRADY_2014_PER_100: dict[str, float] = {
     "bruising": 7.6,
     "bleeding": 4.7,

@@ -13,11 +13,12 @@ from django.db.models.functions import Concat, TruncDate
 from django.utils import timezone
 
 from clinic.booking.models import Appointment
-from clinic.models import DNCertification, Licence, User
 from clinic.reports import rollups as _rollups
+from clinic.reports import sessions as _sessions
 from clinic.reports.base import CHUNK, PAGE_ROWS, Report, rate, register
 from clinic.reports.filters import Filters
-from needling.models import PlanOverride, TreatmentPlan
+from clinic.staff.models import DNCertification, Licence, User
+from needling.plans.models import PlanOverride, TreatmentPlan
 from patients.models import Consent, Patient, PatientAccessLog
 
 CONSENT_VALID_DAYS = 365
@@ -295,8 +296,8 @@ class ComplianceReport(Report):
         )
 
     def _unsigned(self, f: Filters):
-        from needling.session_models import SessionRecord, SessionStatus
-        from needling.session_selectors import overdue_cutoff
+        from needling.sessions.models import SessionRecord, SessionStatus
+        from needling.sessions.selectors import overdue_cutoff
 
         qs = SessionRecord.objects.filter(
             status=SessionStatus.DRAFT, created_at__lt=overdue_cutoff()
@@ -379,7 +380,7 @@ class ComplianceReport(Report):
 
 def _patient_object_pks(patient_id) -> list[str]:
     """The primary keys (as text) of the records that belong to one patient."""
-    from needling.models import PlanOverride as Override
+    from needling.plans.models import PlanOverride as Override
 
     pks = [str(patient_id)]
     pks += [
@@ -509,7 +510,7 @@ class AccessReport(Report):
         return qs
 
     def note_reads(self, f: Filters):
-        from needling.session_models import SessionAccessLog
+        from needling.sessions.models import SessionAccessLog
 
         qs = SessionAccessLog.objects.filter(at__gte=f.start_at(), at__lt=f.end_before())
         if f.user_id:
@@ -616,6 +617,3 @@ class AccessReport(Report):
                 "total": total,
             },
         }
-
-
-from clinic.reports import sessions as _sessions  # noqa: E402,F401 - registers the session reports

@@ -19,7 +19,7 @@ from clinic.reports.reference import (
     BRADY_2014_MILD_PER_100,
     BRADY_2014_PER_100,
 )
-from needling.session_models import (
+from needling.sessions.models import (
     NPRS_MCID,
     AdverseEvent,
     AdverseKind,

@@ -9,12 +9,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from clinic.access import requires
-from clinic.forms import load_model_choices
+from clinic.common.access import requires
+from clinic.common.widgets import load_model_choices
 from clinic.reports import exports, services
-from clinic.reports.base import Report, all_reports, get_report
+from clinic.reports.base import Report
 from clinic.reports.filters import bind
 from clinic.reports.models import ExportFormat, ExportJob, ExportStatus
+from clinic.reports.registry import all_reports, get_report
 
 VIEW_REPORTS = "clinic.view_reports"
 

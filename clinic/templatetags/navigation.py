@@ -1,6 +1,6 @@
 from django import template
 
-from clinic.navigation import main_menu as build_menu
+from clinic.common.navigation import main_menu as build_menu
 
 register = template.Library()
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from clinic.roles import Role
-from needling.models import TreatmentPlan
-from needling.session_models import SessionRecord, SessionSite, SessionStatus
+from clinic.staff.roles import Role
+from needling.plans.models import TreatmentPlan
+from needling.sessions.models import SessionRecord, SessionSite, SessionStatus
 from patients.models import Condition, Consent, OutcomeMeasure, Patient
 
 

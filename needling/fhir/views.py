@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic.access import requires
+from clinic.common.access import requires
 from needling.fhir.export import patient_bundle
 from needling.fhir.selectors import may_export
 from patients.models import Patient, PatientAccessLog

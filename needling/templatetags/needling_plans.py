@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from needling import selectors
+from needling.plans import selectors
 
 register = template.Library()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from needling import session_selectors
-from needling.session_models import SessionRecord
+from needling.sessions import selectors as session_selectors
+from needling.sessions.models import SessionRecord
 
 register = template.Library()
 

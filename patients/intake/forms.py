@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from clinic.forms import DateInput
+from clinic.common.widgets import DateInput
 from patients.intake.models import PatientLink
 from patients.models import ConsentSigner
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from clinic.views import apply_errors
+from clinic.common.forms import apply_errors
 from patients import services as patient_services
 from patients.forms import FINDING_LISTS, FOLLOW_UPS, QuestionnaireForm
 from patients.intake import services

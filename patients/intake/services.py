@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.models import User
+from clinic.staff.models import User
 from patients import services as patient_services
 from patients.intake import sms
 from patients.intake.models import LINK_LIFETIME, MAX_DOB_ATTEMPTS, Intake, PatientLink

@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.access import requires
-from clinic.views import apply_errors
+from clinic.common.access import requires
+from clinic.common.forms import apply_errors
 from patients.intake import selectors, services
 from patients.intake.forms import ReturnForm, SendLinkForm
 from patients.intake.models import Intake, PatientLink

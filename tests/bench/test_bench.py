@@ -12,8 +12,8 @@ from bench.harness import count_overlaps
 from bench.scale import HEAVY_SESSIONS, SCALE_TAG, seed_scale
 from clinic.booking.models import Appointment
 from clinic.demo import seed
-from needling.models import TreatmentPlan
-from needling.session_models import AdverseEvent, SessionRecord
+from needling.plans.models import TreatmentPlan
+from needling.sessions.models import AdverseEvent, SessionRecord
 from patients.models import Consent, Patient, ScreeningQuestionnaire
 from tests.shared_rows import rows_for_the_module
 
@@ -130,7 +130,7 @@ def test_table_writer_fills_defaults_and_keeps_constraints(demo):
 
     from bench.rows import TableWriter, reserve_ids
     from clinic.booking.models import AppointmentType
-    from clinic.models import Location, Room, User
+    from clinic.staff.models import Location, Room, User
 
     location = Location.objects.order_by("pk").first()
     room = Room.objects.filter(location=location).first()
@@ -171,9 +171,9 @@ def test_export_bench_writes_every_session_row(demo, tmp_path, capsys, fmt):
 
 def test_seeded_plans_are_approved_by_the_engine_and_rollups_stay_right(demo):
     from clinic.reports import rollups
-    from clinic.reports.base import get_report
     from clinic.reports.filters import Filters
-    from needling.screening_db import screen_plan
+    from clinic.reports.registry import get_report
+    from needling.plans.screening import screen_plan
 
     seed_scale(patients=40, sessions=300, log=lambda _: None)
     plans = TreatmentPlan.objects.filter(patient__notes=SCALE_TAG)

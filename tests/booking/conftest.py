@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from clinic.roles import Role
+from clinic.staff.roles import Role
 from tests.booking.factories import AppointmentTypeFactory, open_all_week
 from tests.factories import PatientFactory, RoomFactory, UserFactory
 

@@ -33,7 +33,7 @@ def main(attempts: int) -> dict:
     from clinic.booking import services
     from clinic.booking.models import Appointment
     from clinic.booking.services import SlotTaken
-    from clinic.roles import Role
+    from clinic.staff.roles import Role
     from tests.booking.conftest import NOW, TUESDAY
     from tests.booking.factories import AppointmentTypeFactory, local, open_all_week
     from tests.factories import LocationFactory, PatientFactory, RoomFactory, UserFactory

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from clinic.booking import feed
 from clinic.booking.feed_models import CalendarFeed
-from clinic.roles import Role
+from clinic.staff.roles import Role
 from tests.booking.factories import AppointmentFactory, AppointmentTypeFactory, local
 from tests.factories import PatientFactory, RoomFactory, UserFactory
 

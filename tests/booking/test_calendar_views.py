@@ -278,7 +278,7 @@ def test_the_calendar_entry_remembers_the_last_location(front_desk_client, front
 
 
 def test_the_calendar_entry_without_a_location_explains(client, db):
-    from clinic.roles import Role
+    from clinic.staff.roles import Role
     from tests.factories import UserFactory
 
     lonely = UserFactory(username="lonely", role=Role.FRONT_DESK)

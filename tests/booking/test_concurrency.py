@@ -28,7 +28,7 @@ ATTEMPTS = 20
 
 
 def _setup(attempts: int):
-    from clinic.roles import Role
+    from clinic.staff.roles import Role
 
     location = LocationFactory(name="Race Street")
     therapist = UserFactory(

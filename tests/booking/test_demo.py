@@ -11,9 +11,10 @@ import pytest
 import time_machine
 
 from clinic.booking.models import Appointment, AppointmentType, OpeningHours, WorkingHours
-from clinic.demo import STAFF, seed
-from clinic.models import User
-from clinic.roles import Role
+from clinic.demo import seed
+from clinic.staff.demo import STAFF
+from clinic.staff.models import User
+from clinic.staff.roles import Role
 
 pytestmark = pytest.mark.django_db
 TUESDAY_NOON = dt.datetime(2026, 3, 3, 20, 0, tzinfo=dt.UTC)  # 12:00 in San Francisco
@@ -48,7 +49,7 @@ def test_the_demo_seed_books_a_realistic_fortnight_and_is_idempotent():
             worked = set(user.working_hours.values_list("location_id", flat=True))
             assert worked == set(user.locations.values_list("pk", flat=True)), spec.username
 
-    # The past visits behind the demo session notes (needling/session_demo.py) are not bookings.
+    # The past visits behind the demo session notes (needling/sessions/demo.py) are not bookings.
     appointments = list(
         Appointment.objects.filter(dn_session__isnull=True).select_related("location")
     )

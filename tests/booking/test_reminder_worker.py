@@ -17,8 +17,8 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from clinic import tasks
 from clinic.booking.models import Appointment
+from patients.intake import tasks
 from tests.booking.factories import AppointmentFactory
 from tests.factories import PatientFactory, RoomFactory
 

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.core import mail
 from django.db import connection, connections
 
-from clinic import tasks
-from clinic.booking import reminders, services
+from clinic.booking import services
 from clinic.booking.models import Appointment, AppointmentEvent
 from clinic.celery import app
+from patients.intake import reminders, tasks
 from tests.booking.conftest import NOW, TUESDAY
 from tests.booking.factories import local
 from tests.factories import PatientFactory

@@ -21,7 +21,7 @@ Status = Appointment.Status
 
 def LOCATION():  # noqa: N802 - reads like the constant it stands for
     """The role fixtures' location (opened by the open_location fixture)."""
-    from clinic.models import Location
+    from clinic.staff.models import Location
 
     return Location.objects.get(name="Mission District")
 

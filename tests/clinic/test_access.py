@@ -124,7 +124,7 @@ def _stricter(ctx):
 
 def _own_token(ctx):
     # Every role's client asks for a token of its own; the builder makes one per role.
-    from needling.models import ApiToken
+    from needling.api.models import ApiToken
 
     return {"pk": ApiToken.issue(user=ctx["current"], name="matrix")[0].pk}
 
@@ -153,7 +153,7 @@ def _draft_plan(ctx):
     if "plan" not in ctx:
         from django.utils import timezone
 
-        from needling import services
+        from needling.plans import services
 
         ctx["plan"] = services.plan_create(
             user=ctx["therapist"],
@@ -169,8 +169,8 @@ def _plan(ctx):
 
 
 def _plan_site(ctx):
-    from needling import services
-    from needling.models import Muscle
+    from needling.knowledge.models import Muscle
+    from needling.plans import services
 
     plan = _draft_plan(ctx)
     site = services.plan_site_add(
@@ -183,8 +183,8 @@ def _approved_plan(ctx):
     """An approved plan (screened today, consent today) with its PDF rendered."""
     from django.utils import timezone
 
-    from needling import documents, services
-    from needling.models import Muscle
+    from needling.knowledge.models import Muscle
+    from needling.plans import documents, services
 
     today = timezone.localdate()
     patient = PatientFactory()
@@ -269,7 +269,7 @@ def _session_appointment(ctx):
 
 
 def _session_event(ctx):
-    from needling import session_services
+    from needling.sessions import services as session_services
 
     session = _session(ctx)
     event = session_services.adverse_event_add(
@@ -440,7 +440,7 @@ def test_every_url_is_in_the_role_matrix():
 def _matrix_rows() -> dict:
     """The role users at their location, and a patient with a screening, a consent and a
     condition: what the builders above point the URLs at."""
-    from needling.models import Contraindication, StricterRule
+    from needling.knowledge.models import Contraindication, StricterRule
     from tests.conftest import make_front_desk, make_location, make_manager, make_therapist
 
     location = make_location()

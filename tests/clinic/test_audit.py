@@ -3,7 +3,7 @@
 from auditlog.models import LogEntry
 from django.urls import reverse
 
-from clinic.models import Location
+from clinic.staff.models import Location
 
 
 def test_editing_a_location_is_audited_with_the_actor_and_the_change(manager_client, manager):

@@ -1,4 +1,4 @@
-"""clinic.forms.FastSelect writes exactly what Django's Select renders, whatever the text."""
+"""clinic.common.widgets.FastSelect writes exactly what Django's Select renders, any text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django import forms
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinic.forms import FastSelect
+from clinic.common.widgets import FastSelect
 from tests.hypothesis_profiles import examples
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12)

@@ -25,7 +25,7 @@ def test_health_is_503_when_redis_is_down(client, settings):
 @pytest.mark.django_db
 def test_health_is_503_when_the_database_is_down(client, settings):
     settings.REDIS_URL = None
-    with mock.patch("clinic.views.connection.cursor", side_effect=OperationalError("gone")):
+    with mock.patch("django.db.connection.cursor", side_effect=OperationalError("gone")):
         response = client.get(reverse("health"))
     assert response.status_code == 503
     assert response.json()["database"] == "down: OperationalError"

@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from clinic.healthcheck import health_host
+from clinic.common.healthcheck import health_host
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_check(**env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "clinic.healthcheck"],
+        [sys.executable, "-m", "clinic.common.healthcheck"],
         cwd=ROOT,
         env={"PATH": os.environ["PATH"], **env},
         capture_output=True,

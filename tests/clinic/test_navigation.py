@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clinic.navigation import Group, main_menu
+from clinic.common.navigation import Group, main_menu
 
 
 def labels(menu):

@@ -24,7 +24,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.roles import Role
+from clinic.staff.roles import Role
 from tests.factories import (
     CertificationFactory,
     ConsentFactory,
@@ -58,14 +58,14 @@ def _staff(username, role, location):
 def world(therapist, front_desk, manager, location, settings, tmp_path):
     """Objects made at `location` (home) by `therapist` (the owner), and users at home and
     at another location."""
-    from needling.models import ApiToken
+    from needling.api.models import ApiToken
     from tests.booking.factories import AppointmentFactory
     from tests.sessions.helpers import complete_and_sign, opened_session
 
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "clinic.storage.PrivateStorage",
+            "BACKEND": "clinic.common.storage.PrivateStorage",
             "OPTIONS": {"location": tmp_path},
         },
     }
@@ -83,11 +83,11 @@ def world(therapist, front_desk, manager, location, settings, tmp_path):
     signed = complete_and_sign(opened_session(therapist=therapist, location=location), therapist)
     plan = draft.plan
     # The PDF job, done (rendering is tested in tests/plans; here only who may fetch it).
-    from needling.models import PlanDocument
+    from needling.plans.models import PlanDocument
 
     name = default_storage.save(f"plans/{plan.pk}.pdf", ContentFile(b"%PDF-1.4 test"))
     PlanDocument.objects.filter(pk=plan.document.pk).update(status="done", file_name=name)
-    from needling import services
+    from needling.plans import services
 
     draft_plan = services.plan_create(
         user=therapist,
@@ -390,8 +390,9 @@ def _request(client, case: Case, kwargs):
 def _snapshot():
     """Counts of what a refused POST must not create or change."""
     from clinic.booking.models import Appointment
-    from needling.models import ApiToken, PlanOverride, PlanSite
-    from needling.session_models import AdverseEvent, SessionAddendum
+    from needling.api.models import ApiToken
+    from needling.plans.models import PlanOverride, PlanSite
+    from needling.sessions.models import AdverseEvent, SessionAddendum
 
     return (
         SessionAddendum.objects.count(),
@@ -464,7 +465,7 @@ def test_lists_show_only_the_plans_a_user_may_read(client, world, user):
 
 def test_the_screening_api_refers_to_no_stored_object(client, world):
     """The API screens the case it is sent (no ids): a revoked token is a 401, no leak."""
-    from needling.models import ApiToken
+    from needling.api.models import ApiToken
 
     token, key = ApiToken.issue(user=world["users"]["outsider"], name="gone")
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())

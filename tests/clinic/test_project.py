@@ -12,9 +12,9 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from clinic.demo import DEMO_PASSWORD, LOCATIONS, STAFF
-from clinic.models import DNCertification, Location, Room, User
-from clinic.roles import ROLE_PERMISSIONS, Role, sync_roles
+from clinic.staff.demo import DEMO_PASSWORD, LOCATIONS, STAFF
+from clinic.staff.models import DNCertification, Location, Room, User
+from clinic.staff.roles import ROLE_PERMISSIONS, Role, sync_roles
 
 ROOT = Path(__file__).resolve().parents[2]
 

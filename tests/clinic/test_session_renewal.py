@@ -1,4 +1,4 @@
-"""Idle expiry renewed at most once a minute (clinic/session_renewal.py)."""
+"""Idle expiry renewed at most once a minute (clinic/common/session_renewal.py)."""
 
 from __future__ import annotations
 

@@ -82,7 +82,10 @@ def test_time_zone_sessions_and_throttling_defaults(settings):
     assert settings.SESSION_SAVE_EVERY_REQUEST is False  # renewed once a minute instead
     assert settings.SESSION_RENEW_SECONDS == 60
     sessions = settings.MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware")
-    assert settings.MIDDLEWARE[sessions + 1] == "clinic.session_renewal.SessionRenewalMiddleware"
+    assert (
+        settings.MIDDLEWARE[sessions + 1]
+        == "clinic.common.session_renewal.SessionRenewalMiddleware"
+    )
     assert settings.AXES_FAILURE_LIMIT == 5
     assert "django.contrib.auth.middleware.LoginRequiredMiddleware" in settings.MIDDLEWARE
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from clinic.models import DNCertification, Licence, Location, Room, User
-from clinic.roles import Role
+from clinic.staff.models import DNCertification, Licence, Location, Room, User
+from clinic.staff.roles import Role
 from tests.factories import CertificationFactory, LocationFactory, RoomFactory, UserFactory
 
 

@@ -35,7 +35,7 @@ def settle(page):
 def world(role_users, location):
     """The matrix's objects plus what makes pages look like a working day: opening and working
     hours today, an appointment on today's calendar, a draft plan with a site."""
-    from needling.models import Contraindication, StricterRule
+    from needling.knowledge.models import Contraindication, StricterRule
     from tests.booking.factories import AppointmentFactory, AppointmentTypeFactory, open_all_week
     from tests.factories import (
         ConditionFactory,

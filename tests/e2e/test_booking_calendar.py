@@ -12,8 +12,9 @@ from playwright.sync_api import expect
 
 from clinic.booking.models import Appointment
 from clinic.booking.schedule import free_slots
-from clinic.demo import DEMO_PASSWORD, seed
-from clinic.models import Location, User
+from clinic.demo import seed
+from clinic.staff.demo import DEMO_PASSWORD
+from clinic.staff.models import Location, User
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

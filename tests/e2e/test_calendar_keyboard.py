@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clinic.booking.models import Appointment
-from clinic.demo import DEMO_PASSWORD
+from clinic.staff.demo import DEMO_PASSWORD
 from tests.e2e.test_booking_calendar import demo_clinic  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from clinic.roles import Role
+from clinic.staff.roles import Role
 from tests.factories import UserFactory
 
 
@@ -19,7 +19,7 @@ def test_the_harness_sees_an_inline_script_refused(page, live_server, csp_violat
     from csp.utils import build_policy
     from django.conf import settings
 
-    from clinic.security_headers import content_security_policy
+    from clinic.common.security_headers import content_security_policy
 
     policy = build_policy(config=content_security_policy(https=False)["DIRECTIVES"])
     assert content_security_policy(https=False) == settings.CONTENT_SECURITY_POLICY
@@ -40,7 +40,7 @@ def test_the_harness_sees_an_inline_script_refused(page, live_server, csp_violat
 
 
 def test_revoking_an_api_token_asks_first_without_inline_script(login):
-    from needling.models import ApiToken
+    from needling.api.models import ApiToken
 
     user = UserFactory(username="tokens", role=Role.THERAPIST)
     ApiToken.issue(user=user, name="lab system")

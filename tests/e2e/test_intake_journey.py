@@ -13,9 +13,9 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from needling import services as plan_services
-from needling.models import Muscle
-from needling.screening_db import screen_plan
+from needling.knowledge.models import Muscle
+from needling.plans import services as plan_services
+from needling.plans.screening import screen_plan
 from patients.intake.models import Intake
 from patients.models import Consent, ScreeningQuestionnaire
 from tests.factories import ConditionFactory, PatientFactory, ScreeningFactory

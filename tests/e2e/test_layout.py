@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from clinic.demo import DEMO_PASSWORD, seed
+from clinic.demo import seed
+from clinic.staff.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,8 +31,8 @@ def demo():
 
 
 def pages():
-    from clinic.models import Location
-    from needling.models import TreatmentPlan
+    from clinic.staff.models import Location
+    from needling.plans.models import TreatmentPlan
     from patients.models import Patient
 
     location = Location.objects.get(name="Mission District")

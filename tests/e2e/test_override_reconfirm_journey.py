@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from clinic.booking.times import local_today
-from needling.models import PlanOverride
-from needling.session_models import SessionRecord
+from needling.plans.models import PlanOverride
+from needling.sessions.models import SessionRecord
 from tests.factories import ScreeningFactory
 from tests.sessions.helpers import approved_plan, dn_appointment, ready_patient
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from needling.models import PlanOverride, TreatmentPlan
+from needling.plans.models import PlanOverride, TreatmentPlan
 from patients.services import pain_map_record
 from tests.factories import ConditionFactory, ConsentFactory, PatientFactory, ScreeningFactory
 
@@ -25,7 +25,7 @@ def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "clinic.storage.PrivateStorage",
+            "BACKEND": "clinic.common.storage.PrivateStorage",
             "OPTIONS": {"location": tmp_path / "private"},
         },
     }

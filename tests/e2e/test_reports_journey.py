@@ -92,7 +92,7 @@ def test_manager_reports_exports_and_audit(
     expect(page.get_by_role("progressbar", name="Export progress")).to_have_attribute(
         "aria-valuenow", "0"
     )
-    from clinic.reports.services import export_job_run
+    from clinic.reports.jobs import export_job_run
 
     assert export_job_run(job_id=queued[0]) == "done"
     expect(page.get_by_role("link", name="Download CSV")).to_be_visible()

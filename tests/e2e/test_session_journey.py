@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clinic.booking.times import local_today
-from needling.session_models import SessionAccessLog, SessionRecord
+from needling.sessions.models import SessionAccessLog, SessionRecord
 from patients.services import outcome_record
 from tests.sessions.helpers import approved_plan, dn_appointment, ready_patient
 

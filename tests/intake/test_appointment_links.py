@@ -11,9 +11,10 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from clinic.booking import reminders, services
+from clinic.booking import services
 from clinic.booking.models import Appointment, AppointmentEvent
 from clinic.booking.views import day_url
+from patients.intake import reminders
 from patients.intake.models import PatientLink
 from tests.booking.factories import AppointmentTypeFactory, local, open_all_week
 from tests.factories import PatientFactory, RoomFactory

@@ -11,7 +11,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from needling.models import ApiToken, Contraindication, StricterRule
+from needling.api.models import ApiToken
+from needling.knowledge.models import Contraindication, StricterRule
 from tests.factories import UserFactory
 from tests.hypothesis_profiles import examples
 from tests.needling.test_screen_command import EXAMPLE

@@ -12,8 +12,8 @@ from django.urls import reverse
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
-from needling.api_examples import CONTRACT_EXAMPLE
-from needling.api_schema import PATH, openapi_document
+from needling.api.examples import CONTRACT_EXAMPLE
+from needling.api.schema import PATH, openapi_document
 from needling.screening import ContractError, evaluate_json, parse_cases
 from tests.contract_example import EXAMPLE
 from tests.factories import UserFactory
@@ -340,7 +340,7 @@ def test_staff_read_the_schema_and_the_page(therapist_client, front_desk_client,
 
 
 def test_the_served_schema_lists_the_clinics_muscles(therapist_client):
-    from needling.models import Muscle
+    from needling.knowledge.models import Muscle
 
     Muscle.objects.filter(code="deltoid").update(is_active=False)
     served = therapist_client.get(reverse("api_schema")).json()

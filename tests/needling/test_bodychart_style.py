@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from needling.bodychart import CHART_RULES, plan_body_chart
+from needling.plans.bodychart import CHART_RULES, plan_body_chart
 
 ROOT = Path(__file__).resolve().parents[2]
 SITES = [(1, "deltoid", "Deltoid", "shoulder", "left", False)]

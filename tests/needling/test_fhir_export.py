@@ -18,9 +18,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from fhir.resources.R4B import get_fhir_model_class
 
-from needling import session_services
 from needling.fhir import resources as r
 from needling.fhir.export import patient_bundle
+from needling.sessions import services as session_services
 from patients.models import OutcomeMeasure, PatientAccessLog
 from tests.booking.factories import AppointmentFactory
 from tests.factories import LocationFactory, PatientFactory, UserFactory
@@ -200,7 +200,7 @@ def test_a_manager_downloads_any_patient(manager_client, manager, treated):
 
 
 def test_another_therapist_gets_404(client, location, treated):
-    from clinic.roles import Role
+    from clinic.staff.roles import Role
 
     other = UserFactory(username="other", role=Role.THERAPIST)
     other.locations.add(location)
@@ -210,7 +210,7 @@ def test_another_therapist_gets_404(client, location, treated):
 
 
 def test_a_therapist_with_only_an_appointment_is_treating(client, location):
-    from clinic.roles import Role
+    from clinic.staff.roles import Role
 
     therapist = UserFactory(username="booked", role=Role.THERAPIST)
     patient = PatientFactory()
@@ -240,7 +240,7 @@ def test_the_patient_page_shows_the_button_to_those_who_may(
 
 
 def test_the_button_is_hidden_from_a_therapist_who_does_not_treat(client, treated):
-    from clinic.roles import Role
+    from clinic.staff.roles import Role
 
     client.force_login(UserFactory(username="stranger", role=Role.THERAPIST))
     page = client.get(treated.get_absolute_url())

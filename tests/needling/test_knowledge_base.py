@@ -6,10 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from needling import selectors
 from needling.knowledge.catalogue import MUSCLES
+from needling.knowledge.models import Contraindication, Muscle, StricterRule
 from needling.knowledge.rules import RULES
-from needling.models import Contraindication, Muscle, StricterRule
+from needling.knowledge.selectors import muscle_facts
+from needling.plans.screening import screening_policy
 from needling.screening import DEFAULT_POLICY
 
 
@@ -19,12 +20,12 @@ def test_every_catalogue_muscle_and_rule_is_in_the_database():
     assert set(Contraindication.objects.values_list("code", flat=True)) == {r.code for r in RULES}
     stored = Muscle.objects.get(code="scalenes")
     assert (stored.lung_risk, stored.neurovascular, stored.region) == (True, True, "neck")
-    assert selectors.muscle_facts()["scalenes"] == next(m for m in MUSCLES if m.code == "scalenes")
+    assert muscle_facts()["scalenes"] == next(m for m in MUSCLES if m.code == "scalenes")
 
 
 @pytest.mark.django_db
 def test_with_no_policy_set_the_engine_gets_the_contract_defaults():
-    assert selectors.screening_policy() == DEFAULT_POLICY
+    assert screening_policy() == DEFAULT_POLICY
 
 
 @pytest.mark.django_db
@@ -54,7 +55,7 @@ def test_a_manager_edits_a_caution_in_the_admin_but_not_the_code(manager_client)
     assert response.status_code == 302, response.content.decode()[:2000]
     muscle.refresh_from_db()
     assert (muscle.code, muscle.caution) == ("deltoid", "Axillary nerve posteriorly.")
-    assert selectors.muscle_facts()["deltoid"].caution == "Axillary nerve posteriorly."
+    assert muscle_facts()["deltoid"].caution == "Axillary nerve posteriorly."
 
 
 def test_a_manager_adds_a_muscle_in_the_admin(manager_client):
@@ -71,7 +72,7 @@ def test_a_manager_adds_a_muscle_in_the_admin(manager_client):
         },
     )
     assert response.status_code == 302
-    assert "popliteus" in selectors.muscle_facts()
+    assert "popliteus" in muscle_facts()
 
 
 def test_therapists_cannot_reach_the_admin(therapist_client):
@@ -92,7 +93,7 @@ def test_a_manager_makes_a_relative_rule_stricter_with_a_reason(manager_client, 
         {"form": "stricter", "rule": "pregnancy", "reason": "Clinic line: no DN in pregnancy."},
     )
     assert response.status_code == 302
-    assert selectors.screening_policy().stricter_rules == frozenset({"pregnancy"})
+    assert screening_policy().stricter_rules == frozenset({"pregnancy"})
     page = manager_client.get(reverse("needling:rules")).content.decode()
     assert "Clinic policy: treated as absolute" in page
 
@@ -133,7 +134,7 @@ def test_revoking_a_policy_asks_first_and_keeps_the_record(manager_client, manag
     assert manager_client.post(url).status_code == 302
     record.refresh_from_db()
     assert record.revoked_at is not None and record.revoked_by == manager
-    assert selectors.screening_policy().stricter_rules == frozenset()
+    assert screening_policy().stricter_rules == frozenset()
 
 
 def test_a_manager_sets_the_post_surgical_window(manager_client):
@@ -142,7 +143,7 @@ def test_a_manager_sets_the_post_surgical_window(manager_client):
         {"form": "settings", "post_surgical_window_days": "56", "bilateral_counts_twice": "on"},
     )
     assert response.status_code == 302
-    policy = selectors.screening_policy()
+    policy = screening_policy()
     assert (policy.post_surgical_window_days, policy.bilateral_counts_twice) == (56, True)
 
 
@@ -153,11 +154,11 @@ def test_a_bad_window_is_refused_on_its_field(manager_client, value):
     )
     assert response.status_code == 400
     assert "post_surgical_window_days" in response.context["settings_form"].errors
-    assert selectors.screening_policy().post_surgical_window_days == 84
+    assert screening_policy().post_surgical_window_days == 84
 
 
 def test_staff_create_and_revoke_their_own_api_tokens(therapist_client, therapist, manager):
-    from needling.models import ApiToken
+    from needling.api.models import ApiToken
 
     page = therapist_client.post(reverse("needling:api_tokens"), {"name": "audit"})
     key = page.context["new_key"]

@@ -6,8 +6,8 @@ import datetime as dt
 
 from django.urls import reverse
 
-from needling.models import Contraindication, StricterRule
-from needling.patient_findings import patient_findings
+from needling.knowledge.models import Contraindication, StricterRule
+from needling.plans.patient_findings import patient_findings
 from tests.factories import ConsentFactory, PatientFactory, ScreeningFactory
 
 TODAY = dt.date(2026, 11, 23)

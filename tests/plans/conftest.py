@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from needling import services
-from needling.models import Muscle
+from needling.knowledge.models import Muscle
+from needling.plans import services
 from tests.factories import ConditionFactory, ConsentFactory, PatientFactory, ScreeningFactory
 
 TODAY = dt.date(2026, 3, 10)
@@ -29,7 +29,7 @@ def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "clinic.storage.PrivateStorage",
+            "BACKEND": "clinic.common.storage.PrivateStorage",
             "OPTIONS": {"location": tmp_path / "private"},
         },
     }

@@ -18,7 +18,7 @@ django.setup()
 
 from clinic.celery import app  # noqa: E402
 from clinic.reports import exports  # noqa: E402
-from needling import documents  # noqa: E402
+from needling.plans import documents  # noqa: E402
 
 
 def _blocking(function):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from needling import services
-from needling.screening_db import screen_plan
+from needling.plans import services
+from needling.plans.screening import screen_plan
 from patients.consent_services import consent_withdraw
 from tests.factories import ConditionFactory, ConsentFactory, PatientFactory, ScreeningFactory
 from tests.plans.conftest import TODAY, add

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from needling import services
-from needling.models import Muscle
+from needling.knowledge.models import Muscle
+from needling.plans import services
+from needling.plans.screening import plan_case, plan_case_dict, screen_plan
+from needling.plans.selectors import plan_page
 from needling.screening import evaluate_json
-from needling.screening_db import plan_case, plan_case_dict, screen_plan
-from needling.selectors import plan_page
 from patients.models import ImplantedDevice, Infection, Lymphedema, Surgery
 from tests.factories import (
     CertificationFactory,

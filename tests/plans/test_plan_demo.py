@@ -9,8 +9,8 @@ from django.core.files.storage import default_storage
 from django.test import override_settings
 
 from clinic.demo import seed
-from needling.models import PlanDocument, TreatmentPlan
-from needling.screening_db import screen_plan
+from needling.plans.models import PlanDocument, TreatmentPlan
+from needling.plans.screening import screen_plan
 from tests.plans.conftest import NOON, TODAY
 from tests.shared_rows import rows_for_the_module
 
@@ -22,7 +22,7 @@ def private_storage(tmp_path_factory):
     """One private folder for the module (the conftest's is per test): the PDF the shared
     seed below renders stays where the tests look for it."""
     folder = tmp_path_factory.mktemp("private")
-    default = {"BACKEND": "clinic.storage.PrivateStorage", "OPTIONS": {"location": folder}}
+    default = {"BACKEND": "clinic.common.storage.PrivateStorage", "OPTIONS": {"location": folder}}
     with override_settings(STORAGES={**settings.STORAGES, "default": default}):
         yield folder
 

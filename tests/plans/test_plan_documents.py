@@ -11,12 +11,13 @@ from unittest import mock
 import pytest
 from celery.exceptions import Retry
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from pypdf import PdfReader
 
 from clinic.celery import app as celery_app
-from needling import documents, services, tasks
-from needling.models import PlanDocument
-from needling.screening_db import screen_plan
+from needling.plans import documents, services, tasks
+from needling.plans.models import PlanDocument
+from needling.plans.screening import screen_plan
 from tests.factories import ScreeningFactory
 from tests.plans.conftest import REASON, TODAY, add
 
@@ -256,10 +257,10 @@ def test_a_failed_job_can_be_queued_again(
     # The answer was a data-entry slip: the questionnaire is corrected by a new one.
     questionnaire.delete()
     with django_capture_on_commit_callbacks(execute=True):
-        assert documents.plan_document_retry(document=document, user=therapist)
+        assert services.plan_document_retry(document=document, user=therapist)
     document.refresh_from_db()
     assert (document.status, document.attempts) == ("done", 2)
-    assert not documents.plan_document_retry(document=document, user=therapist)
+    assert not services.plan_document_retry(document=document, user=therapist)
 
 
 # --- A broker outage ----------------------------------------------------------------------
@@ -299,7 +300,7 @@ def test_approval_succeeds_while_the_broker_is_down_and_the_sweep_sends_the_job_
 
     # Still down a minute later: the sweep tries, logs, and the job stays pending.
     fixed_day.shift(dt.timedelta(minutes=2))
-    assert documents.plan_documents_sweep() == 0
+    assert tasks.plan_documents_sweep() == 0
     assert PlanDocument.objects.get(pk=document.pk).status == "pending"
 
     # The broker is back (eager mode stands in for the worker): the sweep sends the job.
@@ -317,8 +318,8 @@ def test_the_sweep_leaves_recently_sent_jobs_alone(
     with django_capture_on_commit_callbacks(execute=False):
         services.plan_approve(plan=plan, user=therapist)
     document = PlanDocument.objects.get(plan=plan)
-    PlanDocument.objects.filter(pk=document.pk).update(enqueued_at=documents.timezone.now())
-    assert documents.plan_documents_sweep() == 0
+    PlanDocument.objects.filter(pk=document.pk).update(enqueued_at=timezone.now())
+    assert tasks.plan_documents_sweep() == 0
     assert PlanDocument.objects.get(pk=document.pk).status == "pending"
 
 
@@ -330,11 +331,11 @@ def test_the_sweep_hands_back_a_job_whose_worker_died(
         services.plan_approve(plan=plan, user=therapist)
     document = PlanDocument.objects.get(plan=plan)
     PlanDocument.objects.filter(pk=document.pk).update(
-        status="running", attempts=1, started_at=documents.timezone.now()
+        status="running", attempts=1, started_at=timezone.now()
     )
-    assert documents.plan_documents_sweep() == 0  # running for a moment only: left alone
+    assert tasks.plan_documents_sweep() == 0  # running for a moment only: left alone
     fixed_day.shift(dt.timedelta(minutes=11))
-    assert documents.plan_documents_sweep() == 1
+    assert tasks.plan_documents_sweep() == 1
     document.refresh_from_db()
     assert (document.status, document.attempts) == ("done", 2)
 

@@ -8,16 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from needling import services
-from needling.models import (
-    Contraindication,
-    PlanDocument,
-    PlanOverride,
-    PlanSite,
-    StricterRule,
-    TreatmentPlan,
-)
-from needling.screening_db import screen_plan
+from needling.knowledge.models import Contraindication, StricterRule
+from needling.plans import services
+from needling.plans.models import PlanDocument, PlanOverride, PlanSite, TreatmentPlan
+from needling.plans.screening import screen_plan
 from tests.factories import ConditionFactory, PatientFactory, ScreeningFactory
 from tests.plans.conftest import REASON, TODAY, add
 
@@ -411,7 +405,7 @@ def test_missing_consent_blocks_approval(therapist):
 
 
 def test_only_the_treating_practitioner_approves(plan, therapist, location):
-    from clinic.roles import Role
+    from clinic.staff.roles import Role
     from tests.factories import CertificationFactory, UserFactory
 
     colleague = UserFactory(role=Role.THERAPIST)
@@ -540,7 +534,7 @@ def test_the_admin_shows_plans_overrides_and_jobs_read_only(rf, manager):
 def test_a_manager_reads_an_override_in_the_admin(client, plan, therapist, warfarin):
     from django.urls import reverse
 
-    from clinic.roles import Role
+    from clinic.staff.roles import Role
     from tests.factories import UserFactory
 
     add(plan, therapist, "deltoid", "right")

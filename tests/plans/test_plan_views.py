@@ -12,9 +12,9 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from needling import documents, services
 from needling.knowledge.rules import RELATIVE_RULE_CODES
-from needling.models import PlanDocument, PlanOverride, PlanSite, TreatmentPlan
+from needling.plans import documents, services
+from needling.plans.models import PlanDocument, PlanOverride, PlanSite, TreatmentPlan
 from patients.services import pain_map_record
 from tests.factories import ConditionFactory, PatientFactory, ScreeningFactory, add_findings
 from tests.hypothesis_profiles import examples
@@ -130,7 +130,7 @@ def test_adding_a_site_with_htmx_returns_the_live_panel(therapist_client, plan):
         headers=HTMX,
     )
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "needling/_plan_workspace.html"
+    assert [t.name for t in response.templates][0] == "needling/plans/_plan_workspace.html"
     html = response.content.decode()
     assert 'id="plan-workspace"' in html and "<html" not in html
     assert "Lung field" in html and "Clear" in html
@@ -697,7 +697,7 @@ def test_a_midline_lung_risk_site_is_blocked_in_the_editor_and_the_api(
     therapist_client, plan, therapist
 ):
     """A midline site (older data, or the contract) is judged as both sides everywhere."""
-    from needling.screening_db import screen_plan
+    from needling.plans.screening import screen_plan
 
     add(plan, therapist, "thoracic_paraspinals", "midline")
     html = therapist_client.get(plan.get_absolute_url()).content.decode()

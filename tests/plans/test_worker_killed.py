@@ -21,8 +21,10 @@ from django.db import connection
 from django.utils import timezone
 
 from clinic.celery import app as celery_app
-from needling import documents, services
-from needling.models import Muscle, PlanDocument
+from needling.knowledge.models import Muscle
+from needling.plans import services
+from needling.plans import tasks as documents
+from needling.plans.models import PlanDocument
 from tests.factories import ConditionFactory
 from tests.sessions.helpers import ready_patient
 
@@ -162,14 +164,16 @@ def test_a_worker_killed_mid_render_is_retried_and_yields_one_document(worker, p
 
 
 def test_a_worker_killed_mid_export_is_retried_and_yields_one_file(worker, manager, location):
-    from clinic.reports import services as report_services
+    from clinic.reports import jobs as reports_jobs
+    from clinic.reports import services as reports_services
+    from clinic.reports import tasks as reports_tasks
     from clinic.reports.filters import Filters
     from clinic.reports.models import ExportJob
     from tests.booking.factories import AppointmentFactory
 
     AppointmentFactory(location=location, starts_at=timezone.now() - dt.timedelta(days=1))
     today = timezone.localdate()
-    job = report_services.export_job_create(  # on_commit: the task goes to Redis
+    job = reports_services.export_job_create(  # on_commit: the task goes to Redis
         manager=manager,
         report="activity",
         filters=Filters(start=today - dt.timedelta(days=7), end=today),
@@ -188,8 +192,8 @@ def test_a_worker_killed_mid_export_is_retried_and_yields_one_file(worker, manag
     os.kill(pid, signal.SIGKILL)
 
     time.sleep(2)
-    later = timezone.now() + report_services.SWEEP_RUNNING_AFTER + dt.timedelta(minutes=1)
-    assert report_services.export_jobs_sweep(now=later) == 1
+    later = timezone.now() + reports_jobs.SWEEP_RUNNING_AFTER + dt.timedelta(minutes=1)
+    assert reports_tasks.export_jobs_sweep(now=later) == 1
     done = wait_for(
         lambda: ExportJob.objects.filter(pk=job.pk, status="done").first(),
         90,

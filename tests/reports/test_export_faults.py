@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.celery import app as celery_app
-from clinic.reports import services, tasks
+from clinic.reports import jobs, tasks
 from clinic.reports.models import ExportJob
-from needling import documents
-from needling import services as plans
-from needling import tasks as plan_tasks
-from needling.models import Muscle, PlanDocument
+from needling.knowledge.models import Muscle
+from needling.plans import services as plans
+from needling.plans import tasks as documents
+from needling.plans import tasks as plan_tasks
+from needling.plans.models import PlanDocument
 from tests.booking.factories import AppointmentFactory
 from tests.factories import ConditionFactory
 from tests.sessions.helpers import ready_patient
@@ -34,7 +35,10 @@ def storage(settings, tmp_path):
     root = tmp_path / "private"
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "clinic.storage.PrivateStorage", "OPTIONS": {"location": root}},
+        "default": {
+            "BACKEND": "clinic.common.storage.PrivateStorage",
+            "OPTIONS": {"location": root},
+        },
     }
     return root
 
@@ -125,7 +129,7 @@ def test_approval_and_a_large_export_succeed_while_the_broker_is_down_and_run_on
     # Still down a few minutes later: the sweeps try, log, and both jobs stay pending.
     clock.shift(dt.timedelta(minutes=2))
     assert documents.plan_documents_sweep() == 0
-    assert services.export_jobs_sweep() == 0
+    assert tasks.export_jobs_sweep() == 0
     assert ExportJob.objects.get().status == "pending"
     assert PlanDocument.objects.get(plan=plan).status == "pending"
 
@@ -171,20 +175,20 @@ def test_an_export_whose_worker_died_is_handed_back_and_yields_one_file(
     (storage / "exports").mkdir(parents=True)
     (storage / "exports" / f"{job.pk}.csv").write_text("Date,Sta")
     # The message comes back (acks_late): the job is claimed already, so it is skipped ...
-    assert services.export_job_run(job_id=job.pk) == "skipped"
+    assert jobs.export_job_run(job_id=job.pk) == "skipped"
     # ... and the sweep leaves a job alone while its worker may still be running.
-    assert services.export_jobs_sweep() == 0
-    clock.shift(services.SWEEP_RUNNING_AFTER + dt.timedelta(minutes=1))
-    assert services.export_jobs_sweep() == 1  # handed back and sent (eager: run now)
+    assert tasks.export_jobs_sweep() == 0
+    clock.shift(jobs.SWEEP_RUNNING_AFTER + dt.timedelta(minutes=1))
+    assert tasks.export_jobs_sweep() == 1  # handed back and sent (eager: run now)
     job.refresh_from_db()
     assert (job.status, job.rows_done) == ("done", 1)
     assert files(storage, "exports") == [f"{job.pk}.csv"]
     body = (storage / "exports" / f"{job.pk}.csv").read_text().splitlines()
     assert body[0].startswith("Date,Start") and len(body) == 2
-    assert services.export_jobs_sweep() == 0
+    assert tasks.export_jobs_sweep() == 0
 
 
 def test_the_sweep_waits_longer_than_the_task_may_run_and_is_on_the_beat(settings):
-    assert services.SWEEP_RUNNING_AFTER.total_seconds() > tasks.export_job_run_task.time_limit
+    assert jobs.SWEEP_RUNNING_AFTER.total_seconds() > tasks.export_job_run_task.time_limit
     entry = settings.CELERY_BEAT_SCHEDULE["reports-export-sweep"]
     assert entry["task"] == tasks.export_jobs_sweep_task.name and entry["schedule"] <= 60

@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from clinic.reports import exports, services
-from clinic.reports.base import get_report
+from clinic.reports import exports
+from clinic.reports import jobs as services
 from clinic.reports.filters import Filters
 from clinic.reports.models import ExportJob
-from clinic.roles import Role
+from clinic.reports.registry import get_report
+from clinic.staff.roles import Role
 from patients.models import PatientAccessLog
 from tests.booking.factories import AppointmentFactory
 from tests.factories import (
@@ -74,8 +75,8 @@ def test_activity_counts_and_rates_per_therapist(frozen, therapist, location):
 
 
 def test_overrides_list_who_when_patient_and_reason(frozen, therapist, location):
-    from needling import services as plans
-    from needling.models import PlanOverride
+    from needling.plans import services as plans
+    from needling.plans.models import PlanOverride
 
     patient = PatientFactory(first_name="Ada", last_name="Lovelace")
     plan = plans.plan_create(
@@ -140,14 +141,14 @@ def test_compliance_lists_expiring_consents_and_credentials(frozen, therapist):
 
 
 def test_compliance_lists_plans_whose_approver_has_since_lapsed(frozen, therapist):
-    from needling.models import TreatmentPlan
+    from needling.plans.models import TreatmentPlan
 
     patient = PatientFactory(last_name="Approved")
     lapsed = UserFactory(role=Role.THERAPIST, username="lapsed")
     CertificationFactory(
         user=lapsed, certified_on=dt.date(2024, 1, 1), valid_until=dt.date(2026, 6, 5)
     )
-    from needling import services as plans
+    from needling.plans import services as plans
 
     plan = plans.plan_create(
         user=therapist,
@@ -240,7 +241,7 @@ def test_report_pages_take_a_fixed_number_of_queries(
     # the appointments of the partial days at the edges, the therapists' names), the user's
     # groups (nav role), DN sessions per therapist per week with their CPT counts (roll-up),
     # location choices, therapist choices (one plain query each:
-    # clinic.forms.load_model_choices); the warm-up renewed the session, so no session save
+    # clinic.common.widgets.load_model_choices); the warm-up renewed the session, so no session save
     # within the minute
     with django_assert_num_queries(11) as small:
         manager_client.get(url, params)
@@ -268,7 +269,7 @@ def _fill(slug: str, n: int, therapist) -> None:
         for _ in range(n):
             ConsentFactory(patient=PatientFactory(), signed_on=dt.date(2025, 7, 1))
     elif slug == "access":  # patient page views and session note reads
-        from needling.session_models import SessionAccessLog
+        from needling.sessions.models import SessionAccessLog
 
         patient = PatientFactory()
         PatientAccessLog.objects.bulk_create(
@@ -343,8 +344,8 @@ def test_csv_and_xlsx_writers_stream_every_row(frozen, therapist, location, tmp_
 
 
 def test_spreadsheet_formulas_are_neutralised(frozen, therapist):
-    from needling import services as plans
-    from needling.models import PlanOverride
+    from needling.plans import services as plans
+    from needling.plans.models import PlanOverride
 
     patient = PatientFactory()
     plan = plans.plan_create(
@@ -427,9 +428,9 @@ def test_exports_are_purged_after_seven_days(frozen, manager):
 
 
 def test_plan_pdf_download_is_in_the_access_log(frozen, therapist_client, therapist):
-    from needling import documents
-    from needling import services as plans
-    from needling.models import Muscle
+    from needling.knowledge.models import Muscle
+    from needling.plans import documents
+    from needling.plans import services as plans
     from tests.factories import ScreeningFactory
 
     patient = PatientFactory()

@@ -25,8 +25,8 @@ from clinic.booking.models import Appointment
 from clinic.reports import rollups
 from clinic.reports.filters import Filters
 from clinic.reports.rollup_models import AppointmentDay
-from needling.models import TreatmentPlan
-from needling.session_models import AdverseEvent, AdverseKind, SessionRecord
+from needling.plans.models import TreatmentPlan
+from needling.sessions.models import AdverseEvent, AdverseKind, SessionRecord
 from tests.booking.factories import AppointmentFactory
 from tests.factories import (
     ConditionFactory,

@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.reports import exports
-from clinic.reports.base import get_report
 from clinic.reports.filters import Filters
-from clinic.roles import Role
-from needling import services as plans
-from needling.models import TreatmentPlan
-from needling.session_models import AdverseEvent, SessionAccessLog, SessionRecord
+from clinic.reports.registry import get_report
+from clinic.staff.roles import Role
+from needling.plans import services as plans
+from needling.plans.models import TreatmentPlan
+from needling.sessions.models import AdverseEvent, SessionAccessLog, SessionRecord
 from tests.booking.factories import AppointmentFactory
 from tests.factories import (
     ConditionFactory,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from clinic.booking.times import local_today
-from needling import services, session_services
-from needling.models import Muscle
+from needling.knowledge.models import Muscle
+from needling.plans import services
+from needling.sessions import services as session_services
 from tests.booking.factories import AppointmentFactory, AppointmentTypeFactory, local
 from tests.factories import ConditionFactory, ConsentFactory, PatientFactory, ScreeningFactory
 

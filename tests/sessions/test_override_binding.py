@@ -15,12 +15,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from needling import services
-from needling import session_services as sessions
-from needling.documents import plan_document_render
-from needling.models import DocumentStatus, Muscle, PlanDocument, PlanOverride
-from needling.screening_db import screen_plan, screen_plan_on
-from needling.session_models import SessionRecord
+from needling.knowledge.models import Muscle
+from needling.plans import services
+from needling.plans.documents import plan_document_render
+from needling.plans.models import DocumentStatus, PlanDocument, PlanOverride
+from needling.plans.screening import screen_plan, screen_plan_on
+from needling.sessions import services as sessions
+from needling.sessions.models import SessionRecord
 from tests.factories import ConditionFactory, ConsentFactory, PatientFactory, ScreeningFactory
 from tests.sessions.helpers import dn_appointment
 
@@ -237,7 +238,7 @@ def test_front_desk_cannot_confirm(approved, patient, front_desk_client):
 def test_the_pdf_lists_the_overrides_of_the_screening_it_was_judged_on(
     approved, therapist, patient
 ):
-    from needling.documents import render_plan_html
+    from needling.plans.documents import render_plan_html
 
     rescreen_today(patient)
     again = services.plan_override_reconfirm(plan=approved, user=therapist, rule="epilepsy")

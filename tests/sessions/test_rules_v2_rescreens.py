@@ -8,11 +8,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinic.booking.times import local_today
-from needling import services
-from needling import session_services as sessions
-from needling.documents import plan_document_render
-from needling.models import DocumentStatus, Muscle, PlanDocument, TreatmentPlan
-from needling.session_models import SessionRecord
+from needling.knowledge.models import Muscle
+from needling.plans import services
+from needling.plans.documents import plan_document_render
+from needling.plans.models import DocumentStatus, PlanDocument, TreatmentPlan
+from needling.sessions import services as sessions
+from needling.sessions.models import SessionRecord
 from tests.factories import ConditionFactory
 from tests.sessions.helpers import dn_appointment, ready_patient
 

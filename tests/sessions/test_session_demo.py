@@ -10,10 +10,10 @@ import time_machine
 from clinic.booking.models import Appointment
 from clinic.booking.times import local_today
 from clinic.demo import seed
-from clinic.models import User
-from needling import session_services
-from needling.session_models import SessionRecord
-from needling.session_selectors import unsigned_overdue
+from clinic.staff.models import User
+from needling.sessions import services as session_services
+from needling.sessions.models import SessionRecord
+from needling.sessions.selectors import unsigned_overdue
 from tests.sessions.conftest import NOON
 from tests.shared_rows import rows_for_the_module
 

@@ -10,10 +10,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
-from needling import session_services as services
-from needling.models import ScreeningSettings
-from needling.session_models import AdverseEvent, SessionRecord, SessionSite
-from needling.session_selectors import flagged_for_manager, unsigned_overdue
+from needling.knowledge.models import ScreeningSettings
+from needling.sessions import services
+from needling.sessions.models import AdverseEvent, SessionRecord, SessionSite
+from needling.sessions.selectors import flagged_for_manager, unsigned_overdue
 from tests.factories import ScreeningFactory
 from tests.sessions.helpers import (
     approved_plan,

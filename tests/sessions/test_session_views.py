@@ -13,8 +13,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clinic.roles import Role
-from needling.session_models import SessionAccessLog, SessionRecord
+from clinic.staff.roles import Role
+from needling.sessions.models import SessionAccessLog, SessionRecord
 from tests.factories import LocationFactory, ScreeningFactory, UserFactory
 from tests.hypothesis_profiles import examples
 from tests.sessions.helpers import (

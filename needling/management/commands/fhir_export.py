@@ -18,8 +18,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from clinic.models import Location
-from clinic.roles import Role
+from clinic.staff.models import Location
+from clinic.staff.roles import Role
 from needling.fhir import resources as r
 from needling.fhir.export import (
     CHUNK_SIZE,

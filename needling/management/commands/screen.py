@@ -11,7 +11,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from needling.screen_cli import HELP, run
+from needling.screening.cli import HELP, run
 
 
 class Command(BaseCommand):

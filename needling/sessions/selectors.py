@@ -1,0 +1,80 @@
+"""Read side of session notes: what each page shows, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from needling.sessions.models import (
+    UNSIGNED_OVERDUE_HOURS,
+    SessionRecord,
+    SessionSite,
+    SessionStatus,
+)
+
+
+def session_page() -> QuerySet[SessionRecord]:
+    """One note with everything its page shows (1 query + 3 prefetches)."""
+    return SessionRecord.objects.select_related(
+        "patient", "practitioner", "location", "plan", "appointment", "signed_by", "questionnaire"
+    ).prefetch_related(
+        Prefetch("sites", queryset=SessionSite.objects.select_related("muscle")),
+        "adverse_events",
+        Prefetch("addenda", queryset=_addenda()),
+    )
+
+
+def _addenda():
+    from needling.sessions.models import SessionAddendum
+
+    return SessionAddendum.objects.select_related("author")
+
+
+def overdue_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    return (now or timezone.now()) - dt.timedelta(hours=UNSIGNED_OVERDUE_HOURS)
+
+
+def unsigned_overdue(*, practitioner=None) -> QuerySet[SessionRecord]:
+    """Drafts opened more than 24 hours ago (1 query)."""
+    notes = SessionRecord.objects.filter(
+        status=SessionStatus.DRAFT, created_at__lt=overdue_cutoff()
+    ).select_related("patient", "practitioner", "location")
+    if practitioner is not None:
+        notes = notes.filter(practitioner=practitioner)
+    return notes.order_by("created_at")
+
+
+def flagged_for_manager() -> QuerySet[SessionRecord]:
+    """Notes a manager should look at: overdue drafts, needle mismatches, major events."""
+    return (
+        SessionRecord.objects.filter(
+            Q(status=SessionStatus.DRAFT, created_at__lt=overdue_cutoff())
+            | Q(needle_mismatch_flagged=True)
+            | Q(major_event_flagged=True)
+        )
+        .select_related("patient", "practitioner", "location")
+        .order_by("-session_date", "-created_at")
+    )
+
+
+def patient_sessions(patient) -> QuerySet[SessionRecord]:
+    """A patient's notes, oldest first, with their sites (2 queries)."""
+    return (
+        SessionRecord.objects.filter(patient=patient)
+        .select_related("practitioner")
+        .prefetch_related(Prefetch("sites", queryset=SessionSite.objects.select_related("muscle")))
+        .order_by("session_date", "created_at")
+    )
+
+
+def visible_sessions(user) -> QuerySet[SessionRecord]:
+    """Managers read every note; a therapist the notes they wrote or made at their locations.
+    Anyone else (the front desk) reads none."""
+    notes = SessionRecord.objects.all()
+    if not user.has_perm("needling.view_sessionrecord"):
+        return notes.none()
+    if user.has_perm("needling.view_sessionaccesslog"):
+        return notes
+    return notes.filter(Q(practitioner=user) | Q(location__in=user.locations.all()))
