@@ -9,7 +9,7 @@ from clinic.booking import selectors
 from clinic.booking.models import AppointmentType, ScheduleException, Weekday
 from clinic.booking.services import MAX_OCCURRENCES, Scope
 from clinic.booking.times import local_to_utc
-from clinic.forms import DateInput
+from clinic.common.widgets import DateInput
 
 
 class TimeInput(forms.TimeInput):
@@ -55,7 +55,7 @@ class _StartMixin:
             try:
                 data["starts_at"] = local_to_utc(day, at, self.location.zone)
             except ValidationError as error:
-                self.add_error("time", error)
+                self.add_error("date" if error.code == "date_out_of_range" else "time", error)
 
 
 class BookingForm(_StartMixin, forms.Form):

@@ -18,7 +18,14 @@ def local_to_utc(day: dt.date, at: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datet
     first time (before the clocks go back).
     """
     wall = dt.datetime.combine(day, at.replace(tzinfo=None))
-    instant = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    try:
+        instant = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    except OverflowError:  # 9999-12-31 late in a zone west of UTC, 0001-01-01 east of it
+        raise ValidationError(
+            "%(day)s is outside the calendar the clinic can book.",
+            params={"day": day.isoformat()},
+            code="date_out_of_range",
+        ) from None
     if instant.astimezone(zone).replace(tzinfo=None) != wall:
         raise ValidationError(
             "%(time)s does not exist on %(day)s in %(zone)s: the clocks go forward then.",

@@ -109,6 +109,15 @@ def test_a_wall_time_skipped_by_the_spring_change_does_not_exist():
     )
 
 
+def test_a_day_at_the_end_of_the_calendar_is_a_validation_error_not_an_overflow():
+    # Found by the form fuzz: 9999-12-31 23:00 in Los Angeles is past year 9999 in UTC.
+    with pytest.raises(ValidationError) as caught:
+        local_to_utc(dt.date(9999, 12, 31), dt.time(23, 0), LA)
+    assert caught.value.code == "date_out_of_range"
+    with pytest.raises(ValidationError):
+        local_to_utc(dt.date(1, 1, 1), dt.time(0, 30), BERLIN)
+
+
 def test_the_days_of_the_changes_are_23_and_25_hours_long():
     spring = day_bounds(dt.date(2026, 3, 8), LA)
     autumn = day_bounds(dt.date(2026, 11, 1), LA)
