@@ -31,7 +31,9 @@ PAGE_SIZE = 25
 @require_GET
 def profile(request: HttpRequest) -> HttpResponse:
     user = selectors.staff_with_credentials().get(pk=request.user.pk)
-    return render(request, "clinic/staff/profile.html", {"member": user, "today": timezone.localdate()})
+    return render(
+        request, "clinic/staff/profile.html", {"member": user, "today": timezone.localdate()}
+    )
 
 
 # --- Staff ----------------------------------------------------------------------------------
@@ -43,7 +45,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.staff_with_credentials(), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "clinic/staff/staff_list.html", {"page": page, "today": timezone.localdate()})
+    return render(
+        request, "clinic/staff/staff_list.html", {"page": page, "today": timezone.localdate()}
+    )
 
 
 @requires("clinic.view_user")
@@ -79,7 +83,9 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{member} can now log in as {member.username}.")
             return redirect(member)
-    return render(request, "clinic/staff/staff_form.html", {"form": form, "title": "Add staff member"})
+    return render(
+        request, "clinic/staff/staff_form.html", {"form": form, "title": "Add staff member"}
+    )
 
 
 @requires("clinic.change_user")
@@ -184,7 +190,9 @@ def location_create(request: HttpRequest) -> HttpResponse:
         location = services.location_save(location=form.save(commit=False))
         messages.success(request, f"Location {location} added. Add its rooms next.")
         return redirect(location)
-    return render(request, "clinic/staff/location_form.html", {"form": form, "title": "Add location"})
+    return render(
+        request, "clinic/staff/location_form.html", {"form": form, "title": "Add location"}
+    )
 
 
 @requires("clinic.change_location")

@@ -24,7 +24,9 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         form = ApiTokenForm()
     tokens = ApiToken.objects.filter(user=request.user)
     return render(
-        request, "needling/api/api_tokens.html", {"form": form, "tokens": tokens, "new_key": new_key}
+        request,
+        "needling/api/api_tokens.html",
+        {"form": form, "tokens": tokens, "new_key": new_key},
     )
 
 
