@@ -10,16 +10,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from clinic import home as selectors
+from clinic.booking.selectors import todays_appointments
 from clinic.common.access import any_staff, requires
 from clinic.staff.models import Location, Room, User
 from clinic.staff.roles import Role
 from clinic.staff.selectors import expiring_credentials
+from patients.models import Patient
 
 
 def dashboard_figures(*, today: dt.date) -> dict:
-    from patients.models import Patient
-
     role_counts = {
         role: User.objects.filter(is_active=True, groups__name=role.label).count() for role in Role
     }
@@ -36,10 +35,6 @@ def schedule_context(user: User) -> dict:
     """What the day-schedule home page shows: the user's locations, today's appointments
     (a therapist's own, the front desk's at their locations) and, for a therapist, whether
     their DN certification is in force."""
-    from django.utils import timezone
-
-    from clinic.booking.selectors import todays_appointments
-
     today = timezone.localdate()
     context: dict = {
         "locations": list(user.locations.filter(is_active=True)),
@@ -69,7 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
             {
                 "role": role,
                 "today": timezone.localdate(),
-                **selectors.schedule_context(request.user),
+                **schedule_context(request.user),
             },
         )
     return render(request, "clinic/home_no_role.html", status=200)
@@ -80,7 +75,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clinic/dashboard.html",
-        {"today": today, **selectors.dashboard_figures(today=today)},
+        {"today": today, **dashboard_figures(today=today)},
     )
 
 
