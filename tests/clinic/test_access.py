@@ -2,6 +2,11 @@
 
 The matrix below names, for every URL pattern of the app, which roles may use it. A new URL
 without a row here fails test_every_url_is_in_the_role_matrix, so no view ships unchecked.
+
+A role that may not use a URL naming an object (any URL argument: a pk, a uuid, a slug) gets
+404, the same response as for an object that is not there, so it cannot tell a real id from a
+made-up one; a URL that names nothing (a list, a create page) answers 403 (docs/permissions.md,
+"What a refusal looks like").
 """
 
 from __future__ import annotations
@@ -49,6 +54,19 @@ def sample_kwargs(route: str) -> dict:
     kwargs = {}
     for converter, name in _converters(route):
         kwargs[name] = uuid.uuid4() if converter == "uuid" else 1
+    return kwargs
+
+
+def missing_kwargs(route: str) -> dict:
+    """Arguments that name nothing in the database: what a made-up URL would carry."""
+    kwargs = {}
+    for converter, name in _converters(route):
+        if converter == "uuid":
+            kwargs[name] = uuid.uuid4()
+        elif converter == "int":
+            kwargs[name] = 987_654_321
+        else:
+            kwargs[name] = "no-such-thing"
     return kwargs
 
 
@@ -479,6 +497,9 @@ def matrix_context(matrix_rows, db):
     return {name: type(row)._base_manager.get(pk=row.pk) for name, row in matrix_rows.items()}
 
 
+ROUTES = {name: route for name, route, _ in app_patterns()}
+
+
 @pytest.mark.parametrize("role", sorted(ALL))
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_role_matrix(client, matrix_context, role, name):
@@ -487,8 +508,23 @@ def test_role_matrix(client, matrix_context, role, name):
     kwargs = builder(matrix_context) if builder else {}
     client.force_login(matrix_context[role])
     response = client.get(reverse(name, kwargs=kwargs))
-    expected = allowed_status if role in allowed else 403
-    assert response.status_code == expected, f"{role} GET {name}"
+    if role in allowed:
+        assert response.status_code == allowed_status, f"{role} GET {name}"
+    elif not kwargs:
+        # Names nothing, so the refusal reveals nothing: a plain 403.
+        assert response.status_code == 403, f"{role} GET {name}"
+    else:
+        # Names an object: the refusal is the 404 of an object not there, byte for byte, for
+        # the page, its htmx partial and a POST (the actions, refused before the form is read).
+        url = reverse(name, kwargs=kwargs)
+        missing = client.get(reverse(name, kwargs=missing_kwargs(ROUTES[name])))
+        assert response.status_code == 404, f"{role} GET {name}"
+        assert missing.status_code == 404, f"{role} GET a missing {name}"
+        assert response.content == missing.content, f"{role} GET {name}"
+        htmx = {"HX-Request": "true"}
+        assert client.get(url, headers=htmx).status_code == 404, f"{role} htmx GET {name}"
+        assert client.post(url, {}, headers=htmx).status_code == 404, f"{role} htmx POST {name}"
+        assert client.post(url, {}).status_code == 404, f"{role} POST {name}"
 
 
 @pytest.mark.django_db
@@ -497,6 +533,8 @@ def test_a_user_without_a_role_is_refused_everything_but_home(client):
     assert client.get(reverse("home")).status_code == 200
     assert client.get(reverse("staff_list")).status_code == 403
     assert client.get(reverse("patients:list")).status_code == 403
+    patient = PatientFactory()
+    assert client.get(reverse("patients:detail", kwargs={"pk": patient.pk})).status_code == 404
 
 
 def test_unknown_objects_give_404_not_500(manager_client):
