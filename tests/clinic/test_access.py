@@ -542,3 +542,40 @@ def test_unknown_objects_give_404_not_500(manager_client):
     assert manager_client.get(reverse("location_detail", kwargs={"pk": 999999})).status_code == 404
     missing = reverse("patients:detail", kwargs={"pk": uuid.uuid4()})
     assert manager_client.get(missing).status_code == 404
+
+
+@pytest.mark.django_db
+def test_requires_answers_by_the_shape_of_the_url_and_sends_anonymous_users_to_login(rf):
+    """The decorator itself, without the middleware in front of it: an anonymous request is
+    sent to the login page (never a 403 or 404 it could not act on), a user without the
+    permission gets 404 where the URL names something and 403 where it names nothing, and a
+    user with it reaches the view."""
+    from django.contrib.auth.models import AnonymousUser, Permission
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404, HttpResponse
+
+    from clinic.common.access import requires
+
+    @requires("clinic.view_reports")
+    def view(request, **kwargs):
+        return HttpResponse("reached")
+
+    anonymous = rf.get("/somewhere/?tab=2")
+    anonymous.user = AnonymousUser()
+    response = view(anonymous, pk=1)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert "next=/somewhere/%3Ftab%3D2" in response["Location"]
+
+    request = rf.get("/somewhere/")
+    request.user = UserFactory(username="plain")
+    with pytest.raises(Http404):
+        view(request, pk=1)
+    with pytest.raises(PermissionDenied):
+        view(request)
+
+    request.user.user_permissions.add(Permission.objects.get(codename="view_reports"))
+    request.user = type(request.user).objects.get(pk=request.user.pk)  # no permission cache
+    assert view(request, pk=1).content == b"reached"
+    assert view(request).content == b"reached"
+    assert view.required_permissions == frozenset({"clinic.view_reports"})
