@@ -22,6 +22,8 @@ from clinic.staff.models import Location, Room, User
 from clinic.staff.roles import Role
 from patients.models import Patient
 
+# static/css/calendar.css draws the day view at this scale, with this least block height;
+# tests/booking/test_calendar_css.py keeps the two the same.
 PX_PER_MINUTE = 1.6
 MIN_BLOCK_PX = 22
 SLOT_MINUTES = 30
@@ -135,7 +137,9 @@ class Block:
     # What the day view prints, made once here rather than by template lookups and filters
     # per block (a busy day has ~80 blocks: the template was most of the page's time).
     url: str = ""
-    style: str = ""
+    place: str = ""  # the classes that position it: see place()
+    colour: str = ""
+    ink: str = ""  # "dark" or "light": the text colour that reads on `colour`
     time_label: str = ""
     patient_name: str = ""
     meta: str = ""
@@ -147,7 +151,7 @@ class FreeSlot:
     top: float
     height: float
     url: str = ""
-    style: str = ""
+    place: str = ""
     label: str = ""
 
 
@@ -157,7 +161,8 @@ class Column:
     resource: object
     title: str
     blocks: list[Block] = field(default_factory=list)
-    bands: list[tuple[float, float, str]] = field(default_factory=list)  # (top, height, label)
+    # (top, height, label, place)
+    bands: list[tuple[float, float, str, str]] = field(default_factory=list)
     free: list[FreeSlot] = field(default_factory=list)
     note: str = ""
 
@@ -168,11 +173,25 @@ class DayCalendar:
     day: dt.date
     by: str
     columns: list[Column]
-    hours: list[tuple[str, float]]
+    hours: list[tuple[str, float, str]]  # (label, top, place)
     height: float
+    height_place: str  # the classes that make the tracks `height` tall
     history: list[DayAppointment]
     active_count: int
     opening: Window | None
+
+
+def place(*, at: int | None = None, length: int | None = None) -> str:
+    """The classes that put a day-view element `at` minutes below the top of the day's range
+    and make it `length` minutes tall. static/css/calendar.css turns them into `top` and
+    `height` at PX_PER_MINUTE (hours and minutes apart: 170 small rules cover the whole day);
+    the Content-Security-Policy allows no style attributes."""
+    classes = []
+    if at is not None:
+        classes += [f"cal-at-h{at // 60}", f"cal-at-m{at % 60}"]
+    if length is not None:
+        classes += [f"cal-len-h{length // 60}", f"cal-len-m{length % 60}"]
+    return " ".join(classes)
 
 
 def _active(appointment) -> bool:
@@ -308,10 +327,15 @@ def day_calendar(
     def top_of(minute: int) -> float:
         return round((minute - low) * PX_PER_MINUTE, 1)
 
-    def band(window: Window, label: str) -> tuple[float, float, str]:
+    def band(window: Window, label: str) -> tuple[float, float, str, str]:
         first = max(minutes_of(window.starts), low)
         last = min(minutes_of(window.ends), high)
-        return (top_of(first), round((last - first) * PX_PER_MINUTE, 1), label)
+        return (
+            top_of(first),
+            round((last - first) * PX_PER_MINUTE, 1),
+            label,
+            place(at=first - low, length=last - first),
+        )
 
     book_url = reverse("booking:book", args=[location.pk])
     columns: list[Column] = []
@@ -353,10 +377,9 @@ def day_calendar(
             )
             who = row.therapist if by == "room" else row.room
             block.url = row.url
-            block.style = (
-                f"top: {block.top}px; height: {block.height}px; "
-                f"--appt-colour: {row.colour}; --appt-text: {text_colour_on(row.colour)};"
-            )
+            block.place = place(at=first - low, length=last - first)  # the CSS keeps the least
+            block.colour = row.colour
+            block.ink = "dark" if text_colour_on(row.colour) == "#000000" else "light"
             block.time_label = f"{block.starts:%H:%M}–{block.ends:%H:%M}"
             block.patient_name = row.patient
             block.meta = f"{row.kind} · {who} · {row.status_label}"
@@ -376,7 +399,7 @@ def day_calendar(
                             height=round(SLOT_MINUTES * PX_PER_MINUTE, 1),
                         )
                         slot.label = f"{slot.at:%H:%M}"
-                        slot.style = f"top: {slot.top}px; height: {slot.height}px"
+                        slot.place = place(at=minute - low, length=SLOT_MINUTES)
                         slot.url = (
                             f"{book_url}?date={day:%Y-%m-%d}&time={slot.label}"
                             f"&{column.key}={column.resource.pk}"
@@ -385,7 +408,10 @@ def day_calendar(
                     minute += SLOT_MINUTES
         columns.append(column)
 
-    hours = [(f"{minute // 60:02d}:00", top_of(minute)) for minute in range(low, high, 60)]
+    hours = [
+        (f"{minute // 60:02d}:00", top_of(minute), place(at=minute - low))
+        for minute in range(low, high, 60)
+    ]
     history = [row for row in rows if not _active(row)]
     for row in history:
         starts, ends = row.starts_at.astimezone(zone), row.ends_at.astimezone(zone)
@@ -397,6 +423,7 @@ def day_calendar(
         columns=columns,
         hours=hours,
         height=round((high - low) * PX_PER_MINUTE, 1),
+        height_place=place(length=high - low),
         history=history,
         active_count=len(active),
         opening=opening,

@@ -2,12 +2,14 @@
 and a Permissions-Policy.
 
 The policy allows only this site's own files: no inline script (the app's JavaScript lives in
-static/js, htmx is told not to eval or inject its own style), no <style> elements, no
-third parties (clinics run offline and PHI pages must not call out), no framing. The one
-allowance is `style-src-attr 'unsafe-inline'`: the calendar places each appointment with a
-computed `style="top: ...; height: ..."` and the type swatches and progress bars carry their
-colour and width the same way. Style attributes cannot load anything or carry selectors, and
-<style> elements and foreign stylesheets stay forbidden (`style-src-elem 'self'`).
+static/js, htmx is told not to eval or inject its own style), no <style> elements, no style
+attributes, no third parties (clinics run offline and PHI pages must not call out), no
+framing. What pages once set in style attributes comes from the stylesheets in static/css:
+the calendar places each appointment with classes (`cal-at-h9 cal-at-m30`, see
+clinic/booking/selectors.py:place), progress bars take a `pct-N` class, and a user-chosen
+colour (an appointment type's) is an SVG `fill` presentation attribute, which the policy
+does not govern. Scripts may still set element.style through the CSSOM (Bootstrap and
+Chart.js do), which CSP allows.
 Referrer-Policy, X-Frame-Options, X-Content-Type-Options and Cross-Origin-Opener-Policy come
 from Django's SecurityMiddleware and XFrameOptionsMiddleware (see settings).
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.constants import NONE, SELF
 
 if TYPE_CHECKING:  # settings import this module: keep it light
     from django.http import HttpRequest, HttpResponse
@@ -29,7 +31,7 @@ def content_security_policy(*, https: bool) -> dict:
         "script-src": [SELF],
         "style-src": [SELF],
         "style-src-elem": [SELF],
-        "style-src-attr": [UNSAFE_INLINE],
+        "style-src-attr": [NONE],
         # Bootstrap's CSS draws form controls with data: SVG images.
         "img-src": [SELF, "data:"],
         "font-src": [SELF],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,10 +27,8 @@ CONTENT_TYPES = {
 
 def _report(request: HttpRequest, slug: str) -> Report:
     report = get_report(slug)
-    if report is None:
-        raise Http404("No such report.")
-    if not request.user.has_perm(report.permission):
-        raise PermissionDenied
+    if report is None or not request.user.has_perm(report.permission):
+        raise Http404("No such report.")  # a report the user may not read is not there
     return report
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import connection
 
 from clinic.common.widgets import DateInput
 from clinic.staff.models import DNCertification, Licence, Location, Room, User
@@ -12,13 +14,35 @@ from clinic.staff.roles import Role
 ROLE_CHOICES = [(role.name, role.label) for role in Role]
 
 
+class ModelsField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows whose ids, if whole numbers, fit the primary key's column: a
+    larger one is an invalid value like any other, where the database's `IN (...)` query would
+    raise (SQLite: OverflowError, PostgreSQL: out of range). Found by the form fuzz."""
+
+    def clean(self, value):
+        key = self.queryset.model._meta.pk
+        low, high = connection.ops.integer_field_range(key.get_internal_type())
+        for pk in value if isinstance(value, (list, tuple)) else ():
+            try:
+                number = int(str(pk).strip())
+            except ValueError:
+                continue  # not a number: the usual check below says so
+            if (low is not None and number < low) or (high is not None and number > high):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super().clean(value)
+
+
 class StaffForm(forms.Form):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField()
     phone = forms.CharField(max_length=40, required=False)
     role = forms.ChoiceField(choices=ROLE_CHOICES)
-    locations = forms.ModelMultipleChoiceField(
+    locations = ModelsField(
         queryset=Location.objects.filter(is_active=True),
         widget=forms.CheckboxSelectMultiple,
         help_text="Where this person works. At least one.",

@@ -2,6 +2,11 @@
 
 The matrix below names, for every URL pattern of the app, which roles may use it. A new URL
 without a row here fails test_every_url_is_in_the_role_matrix, so no view ships unchecked.
+
+A role that may not use a URL naming an object (any URL argument: a pk, a uuid, a slug) gets
+404, the same response as for an object that is not there, so it cannot tell a real id from a
+made-up one; a URL that names nothing (a list, a create page) answers 403 (docs/permissions.md,
+"What a refusal looks like").
 """
 
 from __future__ import annotations
@@ -49,6 +54,19 @@ def sample_kwargs(route: str) -> dict:
     kwargs = {}
     for converter, name in _converters(route):
         kwargs[name] = uuid.uuid4() if converter == "uuid" else 1
+    return kwargs
+
+
+def missing_kwargs(route: str) -> dict:
+    """Arguments that name nothing in the database: what a made-up URL would carry."""
+    kwargs = {}
+    for converter, name in _converters(route):
+        if converter == "uuid":
+            kwargs[name] = uuid.uuid4()
+        elif converter == "int":
+            kwargs[name] = 987_654_321
+        else:
+            kwargs[name] = "no-such-thing"
     return kwargs
 
 
@@ -479,6 +497,9 @@ def matrix_context(matrix_rows, db):
     return {name: type(row)._base_manager.get(pk=row.pk) for name, row in matrix_rows.items()}
 
 
+ROUTES = {name: route for name, route, _ in app_patterns()}
+
+
 @pytest.mark.parametrize("role", sorted(ALL))
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_role_matrix(client, matrix_context, role, name):
@@ -487,8 +508,23 @@ def test_role_matrix(client, matrix_context, role, name):
     kwargs = builder(matrix_context) if builder else {}
     client.force_login(matrix_context[role])
     response = client.get(reverse(name, kwargs=kwargs))
-    expected = allowed_status if role in allowed else 403
-    assert response.status_code == expected, f"{role} GET {name}"
+    if role in allowed:
+        assert response.status_code == allowed_status, f"{role} GET {name}"
+    elif not kwargs:
+        # Names nothing, so the refusal reveals nothing: a plain 403.
+        assert response.status_code == 403, f"{role} GET {name}"
+    else:
+        # Names an object: the refusal is the 404 of an object not there, byte for byte, for
+        # the page, its htmx partial and a POST (the actions, refused before the form is read).
+        url = reverse(name, kwargs=kwargs)
+        missing = client.get(reverse(name, kwargs=missing_kwargs(ROUTES[name])))
+        assert response.status_code == 404, f"{role} GET {name}"
+        assert missing.status_code == 404, f"{role} GET a missing {name}"
+        assert response.content == missing.content, f"{role} GET {name}"
+        htmx = {"HX-Request": "true"}
+        assert client.get(url, headers=htmx).status_code == 404, f"{role} htmx GET {name}"
+        assert client.post(url, {}, headers=htmx).status_code == 404, f"{role} htmx POST {name}"
+        assert client.post(url, {}).status_code == 404, f"{role} POST {name}"
 
 
 @pytest.mark.django_db
@@ -497,6 +533,8 @@ def test_a_user_without_a_role_is_refused_everything_but_home(client):
     assert client.get(reverse("home")).status_code == 200
     assert client.get(reverse("staff_list")).status_code == 403
     assert client.get(reverse("patients:list")).status_code == 403
+    patient = PatientFactory()
+    assert client.get(reverse("patients:detail", kwargs={"pk": patient.pk})).status_code == 404
 
 
 def test_unknown_objects_give_404_not_500(manager_client):
@@ -504,3 +542,40 @@ def test_unknown_objects_give_404_not_500(manager_client):
     assert manager_client.get(reverse("location_detail", kwargs={"pk": 999999})).status_code == 404
     missing = reverse("patients:detail", kwargs={"pk": uuid.uuid4()})
     assert manager_client.get(missing).status_code == 404
+
+
+@pytest.mark.django_db
+def test_requires_answers_by_the_shape_of_the_url_and_sends_anonymous_users_to_login(rf):
+    """The decorator itself, without the middleware in front of it: an anonymous request is
+    sent to the login page (never a 403 or 404 it could not act on), a user without the
+    permission gets 404 where the URL names something and 403 where it names nothing, and a
+    user with it reaches the view."""
+    from django.contrib.auth.models import AnonymousUser, Permission
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404, HttpResponse
+
+    from clinic.common.access import requires
+
+    @requires("clinic.view_reports")
+    def view(request, **kwargs):
+        return HttpResponse("reached")
+
+    anonymous = rf.get("/somewhere/?tab=2")
+    anonymous.user = AnonymousUser()
+    response = view(anonymous, pk=1)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert "next=/somewhere/%3Ftab%3D2" in response["Location"]
+
+    request = rf.get("/somewhere/")
+    request.user = UserFactory(username="plain")
+    with pytest.raises(Http404):
+        view(request, pk=1)
+    with pytest.raises(PermissionDenied):
+        view(request)
+
+    request.user.user_permissions.add(Permission.objects.get(codename="view_reports"))
+    request.user = type(request.user).objects.get(pk=request.user.pk)  # no permission cache
+    assert view(request, pk=1).content == b"reached"
+    assert view(request).content == b"reached"
+    assert view.required_permissions == frozenset({"clinic.view_reports"})

@@ -1,15 +1,16 @@
 """Object access, table-driven: for every kind of object, every role at the object's location
 and at another one. A user who may not see an object gets exactly what a missing object
-gives: 404 wherever the refusal depends on the object (its location, its author, its owner),
-through the page, its htmx partials, its downloads and its POST actions; nothing is written.
-
-Role refusals (a front-desk user asking for any session note) come from the view's permission
-check, before any lookup, so they are the same 403 for a real id as for a random one: they
-reveal nothing. test_a_refused_user_cannot_tell_a_real_object_from_a_missing_one proves both.
+gives: 404, byte for byte the page a made-up id gets, through the page, its htmx partials,
+its downloads and its POST actions; nothing is written. That holds whatever refuses: the
+object's location, its author or its owner (the view's scoped lookup), or the user's role (the
+`requires` check, before any lookup: clinic/common/access.py). Only a user who may read the
+object but not do this to it (a manager adding an addendum) gets 403: its existence is no
+secret to them.
 
 Patients, their screenings and consents belong to the clinic as a whole (every location's
 staff may read them; see docs/permissions.md); for them the table proves that an object asked
-for under another patient's URL is a 404.
+for under another patient's URL is a 404, and that a role without the permission (a manager
+editing a patient, the front desk exporting one) cannot tell a real patient from a missing one.
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ class Case:
     kwargs: object  # world -> kwargs
     missing: object  # kwargs -> kwargs of a missing object of the same kind
     sees: frozenset[str]  # users who reach the object (anything but 404)
-    refused_by_role: frozenset[str] = frozenset()  # 403 before any lookup
+    # Refused by the role check before any lookup: the same 404 as for a missing object.
+    refused_by_role: frozenset[str] = frozenset()
     # May read the object, so its existence is no secret, but may not do this to it: 403.
     reads_but_may_not_act: frozenset[str] = frozenset()
     method: str = "get"
@@ -152,6 +154,14 @@ def new_uuid(kwargs):
 
 def new_int(kwargs):
     return {**kwargs, "pk": MISSING_INT}
+
+
+def new_patient_uuid(kwargs):
+    return {**kwargs, "patient_pk": uuid.uuid4()}
+
+
+def patient_pk_of(w):
+    return {"patient_pk": w["patient"].pk}
 
 
 EVERYONE = frozenset({"owner", "colleague", "outsider", "desk", "desk_away", "manager", "manager2"})
@@ -182,11 +192,56 @@ def _foreign_consent(w):
 CASES = [
     # Patients are clinic-wide: every role reads every patient, at every location.
     Case("patient", "patients:detail", pk_of("patient"), new_uuid, EVERYONE),
+    # ... yet a role without the permission cannot tell a real patient from a missing one.
+    Case("patient", "patients:edit", pk_of("patient"), new_uuid, THERAPISTS | DESKS, MANAGERS),
+    Case(
+        "patient",
+        "patients:access_log",
+        pk_of("patient"),
+        new_uuid,
+        MANAGERS,
+        THERAPISTS | DESKS,
+    ),
+    Case(
+        "patient",
+        "patients:screening_new",
+        pk_of("patient"),
+        new_uuid,
+        THERAPISTS | DESKS,
+        MANAGERS,
+    ),
+    # The outcomes partial: every therapist and manager (the notes in it are filtered).
+    Case(
+        "patient",
+        "needling:patient_outcomes",
+        patient_pk_of,
+        new_patient_uuid,
+        THERAPISTS | MANAGERS,
+        DESKS,
+        htmx=True,
+    ),
+    # The FHIR download: managers and the treating therapist only.
+    Case(
+        "patient",
+        "needling:patient_fhir_bundle",
+        patient_pk_of,
+        new_patient_uuid,
+        {"owner"} | MANAGERS,
+        DESKS,
+    ),
     Case("screening", "patients:screening_detail", _screening_kwargs, None, EVERYONE),
     # ... but a screening or consent asked for under another patient is a 404 for everyone.
     Case("screening", "patients:screening_detail", _foreign_screening, None, frozenset()),
     Case("consent", "patients:consent_pdf", _consent_kwargs, None, EVERYONE),
     Case("consent", "patients:consent_pdf", _foreign_consent, None, frozenset()),
+    Case(
+        "consent",
+        "patients:consent_withdraw",
+        _consent_kwargs,
+        None,
+        THERAPISTS | DESKS,
+        MANAGERS,
+    ),
     # DN plans: the practitioner, therapists of the plan's location, managers.
     Case("plan", "needling:plan_detail", pk_of("plan"), new_uuid, PLAN_READERS, DESKS),
     Case(
@@ -344,6 +399,15 @@ CASES = [
     ),
     Case(
         "appointment",
+        "booking:appointment_complete",
+        pk_of("appointment"),
+        new_int,
+        {"owner", "manager", "manager2"},
+        DESKS,
+        method="post",
+    ),
+    Case(
+        "appointment",
         "booking:appointment_no_show",
         pk_of("appointment"),
         new_int,
@@ -424,12 +488,53 @@ def test_a_refused_user_cannot_tell_a_real_object_from_a_missing_one(client, wor
             assert response.status_code == 403, user
             assert _snapshot() == before, f"a refused {user} changed something"
             continue
-        expected = 403 if user in case.refused_by_role else 404
-        assert response.status_code == expected, f"{user} {case.method} {case.url}"
+        how = "by role" if user in case.refused_by_role else "by location, author or owner"
+        assert response.status_code == 404, f"{user} {case.method} {case.url}, refused {how}"
         assert _snapshot() == before, f"a refused {user} changed something"
         if case.missing is not None:
             missing = _request(client, case, case.missing(kwargs))
-            assert missing.status_code == expected, f"{user}: a missing {case.kind}"
+            assert missing.status_code == 404, f"{user}: a missing {case.kind}"
+            assert response.content == missing.content, f"{user}: {case.url} tells them apart"
+
+
+def test_the_table_refuses_by_role_and_by_location_for_every_kind_it_can():
+    """Both kinds of refusal are in the table: a role refusal for every object kind some role
+    is refused (screenings and API tokens have none: every role reads every screening and
+    has tokens of its own), and a location, author or owner refusal for every kind."""
+    by_role = {case.kind for case in CASES if case.refused_by_role}
+    by_scope = {
+        case.kind
+        for case in CASES
+        if EVERYONE - case.sees - case.refused_by_role - case.reads_but_may_not_act
+    }
+    assert by_role == {
+        "patient",
+        "consent",
+        "plan",
+        "plan PDF",
+        "session note",
+        "addendum",
+        "appointment",
+        "export file",
+    }
+    assert by_scope >= {
+        "screening",
+        "consent",
+        "plan",
+        "plan PDF",
+        "session note",
+        "addendum",
+        "appointment",
+        "export file",
+        "API token",
+        "patient",
+    }
+    # Every role refusal is checked at the object's location and at another one.
+    for case in CASES:
+        if case.refused_by_role & DESKS:
+            assert case.refused_by_role >= DESKS, _case_id(case)
+        if case.refused_by_role & MANAGERS:
+            assert case.refused_by_role >= MANAGERS, _case_id(case)
 
 
 def test_the_table_covers_every_object_kind():

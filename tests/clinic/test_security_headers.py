@@ -1,6 +1,7 @@
 """Browser security headers with DEBUG=0 (the test settings): a strict Content-Security-Policy,
 Referrer-Policy, Permissions-Policy and no framing, on every page type; and no page carries
-inline script, inline event handlers or <style> elements the policy would block."""
+inline script, inline event handlers, <style> elements or style attributes the policy would
+block."""
 
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ def assert_secure_headers(response, what: str) -> None:
     assert policy.get("script-src") == ["'self'"], what
     assert policy.get("default-src") == ["'self'"], what
     assert policy.get("style-src-elem") == ["'self'"], what
+    assert policy.get("style-src") == ["'self'"], what
+    assert policy.get("style-src-attr") == ["'none'"], what
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"], what
+    assert "unsafe-eval" not in response.headers["Content-Security-Policy"], what
     assert policy.get("object-src") == ["'none'"], what
     assert policy.get("base-uri") == ["'none'"], what
     assert policy.get("frame-ancestors") == ["'none'"], what
@@ -47,7 +52,8 @@ def assert_secure_headers(response, what: str) -> None:
 
 
 class InlineCode(HTMLParser):
-    """Collects what a script-src 'self' / style-src-elem 'self' policy would block."""
+    """Collects what a script-src 'self' / style-src-elem 'self' / style-src-attr 'none'
+    policy would block (in HTML and in inline SVG alike)."""
 
     DATA_TYPES = {"application/json", "application/ld+json"}
 
@@ -61,6 +67,8 @@ class InlineCode(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.blocked.append(f"<{tag} {name}=...>")
+            if name == "style":
+                self.blocked.append(f"<{tag} style=...>")
             if name.startswith("hx-on"):
                 self.blocked.append(f"<{tag} {name}=...> (htmx eval)")
             if name in {"href", "src", "action", "formaction"} and (
@@ -87,7 +95,9 @@ def test_the_inline_code_finder_finds_what_the_policy_blocks():
         '<script>alert(1)</script><script type="application/json">{}</script>'
         '<script src="/static/x.js"></script><button onclick="x()">b</button>'
         '<form onsubmit="return confirm()"></form><a href="javascript:x()">a</a>'
-        '<style>p{}</style><div hx-on:click="x()"></div><p style="top: 1px">ok</p>'
+        '<style>p{}</style><div hx-on:click="x()"></div><p style="top: 1px">no</p>'
+        '<svg><rect fill="#123456" width="4" height="4"/><rect STYLE="fill: red"/></svg>'
+        '<p class="pct-40" data-style="x">ok</p><div style>empty</div>'
     )
     assert found == [
         "inline <script>",
@@ -96,6 +106,9 @@ def test_the_inline_code_finder_finds_what_the_policy_blocks():
         "<a href=javascript:...>",
         "<style> element",
         "<div hx-on:click=...> (htmx eval)",
+        "<p style=...>",
+        "<rect style=...>",
+        "<div style=...>",
     ]
 
 
@@ -161,7 +174,7 @@ def test_public_pages_errors_admin_and_the_api_send_the_headers(client, manager)
     )
 
 
-def test_templates_carry_no_inline_script_or_event_handlers():
+def test_templates_carry_no_inline_script_event_handlers_or_style_attributes():
     from pathlib import Path
 
     root = Path(settings.BASE_DIR) / "templates"
@@ -173,3 +186,29 @@ def test_templates_carry_no_inline_script_or_event_handlers():
         if found:
             offenders[str(path.relative_to(root))] = found
     assert offenders == {}
+
+
+def test_the_patients_own_intake_pages_have_no_inline_code(front_desk_client):
+    """The pages a patient opens from a link (public, so not in the URL matrix): the link
+    page, every questionnaire step with its progress bar, and the consent with its scrolling
+    text."""
+    from django.test import Client
+
+    from patients.intake.questionnaire import STEPS
+    from tests.factories import PatientFactory
+    from tests.intake.helpers import send_link, verify
+
+    patient = PatientFactory(email="patient@example.test")
+    path = send_link(front_desk_client, patient)
+    client = Client()
+    pages = {"link": client.get(path)}
+    assert verify(client, path, patient.date_of_birth.isoformat()).status_code == 302
+    for step in STEPS:
+        pages[step.title] = client.get(reverse("intake:step", args=[step.number]))
+    pages["done"] = client.get(reverse("intake:done"))
+    for what, response in pages.items():
+        assert response.status_code == 200, what
+        assert_secure_headers(response, what)
+        assert inline_code(response.content.decode()) == [], what
+    assert b"progress-bar pct-" in pages[STEPS[0].title].content
+    assert b"consent-scroll" in pages[STEPS[-1].title].content

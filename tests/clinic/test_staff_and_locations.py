@@ -233,3 +233,26 @@ def test_a_renewed_certification_is_not_listed_as_expiring(client, manager, ther
         client.force_login(manager)
         response = client.get(reverse("home"))
     assert "DN certification: Dry Needling Level 1" not in response.content.decode()
+
+
+@pytest.mark.parametrize("junk", ["99999999999999999999999", "-99999999999999999999"])
+def test_a_location_id_too_large_for_the_database_is_an_invalid_choice(
+    manager_client, therapist, location, junk
+):
+    """Found by the form fuzz: SQLite raised OverflowError (a 500) on the `pk IN (...)` query."""
+    for url in (reverse("staff_edit", args=[therapist.pk]), reverse("staff_create")):
+        response = manager_client.post(
+            url,
+            {
+                "username": "newbie",
+                "password": "a long enough passphrase 42",
+                "first_name": "Theresa",
+                "last_name": "Okafor",
+                "email": "t@example.test",
+                "role": "THERAPIST",
+                "locations": [str(location.pk), junk],
+            },
+        )
+        assert response.status_code == 200, url
+        assert f"“{junk}” is not a valid value." in response.content.decode(), url
+    assert list(therapist.locations.all()) == [location]

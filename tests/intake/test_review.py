@@ -174,7 +174,7 @@ def test_the_manager_reads_but_cannot_review(manager_client, front_desk_client, 
     intake = _submitted(front_desk_client, patient)
     page = manager_client.get(reverse("intake:review", args=[intake.pk]))
     assert page.status_code == 200 and "Accept intake" not in page.content.decode()
-    assert manager_client.post(reverse("intake:accept", args=[intake.pk])).status_code == 403
+    assert manager_client.post(reverse("intake:accept", args=[intake.pk])).status_code == 404
     intake.refresh_from_db()
     assert intake.status == "pending"
 

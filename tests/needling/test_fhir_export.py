@@ -220,7 +220,7 @@ def test_a_therapist_with_only_an_appointment_is_treating(client, location):
 
 
 def test_the_front_desk_is_refused(front_desk_client, treated):
-    assert front_desk_client.get(url(treated)).status_code == 403
+    assert front_desk_client.get(url(treated)).status_code == 404
 
 
 def test_an_unknown_patient_is_404(manager_client):

@@ -123,4 +123,4 @@ def test_another_patients_consent_is_404(front_desk_client, consent):
 
 
 def test_the_manager_may_not_withdraw(manager_client, consent):
-    assert manager_client.get(url(consent)).status_code == 403
+    assert manager_client.get(url(consent)).status_code == 404

@@ -369,12 +369,14 @@ def test_a_manager_reads_a_plan_but_cannot_change_it(manager_client, plan, thera
     add(plan, therapist, "deltoid", "right")
     html = manager_client.get(url("plan_detail", plan)).content.decode()
     assert "Deltoid" in html and "Add a site" not in html
-    assert manager_client.post(url("plan_site_add", plan), {}).status_code == 403
-    assert manager_client.post(url("plan_approve", plan)).status_code == 403
+    # A role refusal on an object's URL is the 404 of a missing object (docs/permissions.md).
+    assert manager_client.post(url("plan_site_add", plan), {}).status_code == 404
+    assert manager_client.post(url("plan_approve", plan)).status_code == 404
 
 
 def test_front_desk_cannot_open_plans(front_desk_client, plan):
-    assert front_desk_client.get(url("plan_detail", plan)).status_code == 403
+    # The plan's page is a 404 (as for a missing plan); the list names nothing: 403.
+    assert front_desk_client.get(url("plan_detail", plan)).status_code == 404
     assert front_desk_client.get(reverse("needling:plan_list")).status_code == 403
 
 

@@ -231,7 +231,7 @@ def test_another_therapists_appointment_is_a_404(
 def test_front_desk_cannot_confirm(approved, patient, front_desk_client):
     rescreen_today(patient)
     url = reverse("needling:plan_override_reconfirm", args=[approved.pk])
-    assert front_desk_client.post(url, {"rule": "epilepsy"}).status_code == 403
+    assert front_desk_client.post(url, {"rule": "epilepsy"}).status_code == 404
     assert PlanOverride.objects.count() == 1
 
 

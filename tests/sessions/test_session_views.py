@@ -154,9 +154,9 @@ def test_front_desk_sees_only_that_a_visit_happened(
     therapist, front_desk_client, location, manager_client
 ):
     signed = complete_and_sign(opened_session(therapist=therapist, location=location), therapist)
-    assert front_desk_client.get(signed.get_absolute_url()).status_code == 403
+    assert front_desk_client.get(signed.get_absolute_url()).status_code == 404
     outcomes = reverse("needling:patient_outcomes", args=[signed.patient_id])
-    assert front_desk_client.get(outcomes).status_code == 403
+    assert front_desk_client.get(outcomes).status_code == 404
     page = front_desk_client.get(signed.appointment.get_absolute_url()).content.decode()
     assert "Visit logged" in page
     assert signed.get_absolute_url() not in page
