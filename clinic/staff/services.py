@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinic.staff.models import DNCertification, Licence, Location, Room, User
@@ -51,7 +52,11 @@ def staff_update(
     role: Role,
     locations: Iterable[Location],
     is_active: bool,
+    by: User | None = None,
 ) -> User:
+    """Save a staff member's details; ``by`` (the one saving) may not deactivate themselves."""
+    if by is not None and by.pk == user.pk and not is_active:
+        raise ValidationError({"is_active": "You cannot deactivate your own account."})
     user.first_name = first_name
     user.last_name = last_name
     user.email = email
