@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.booking.models import Appointment, AppointmentType, text_colour_on
-from clinic.booking.schedule import Schedule, Window
+from clinic.booking.schedule import Schedule, Slot, Window, free_slots
 from clinic.booking.times import day_bounds, minutes_of
 from clinic.staff.models import Location, Room, User
 from clinic.staff.roles import Role
@@ -94,6 +94,52 @@ def patient_matches(query: str, *, limit: int = 15) -> list:
     for word in words:
         patients = patients.filter(search_name__contains=word)
     return list(patients.order_by("last_name", "first_name", "date_of_birth")[:limit])
+
+
+def start_location(user: User, remembered: int | None) -> Location | None:
+    """The calendar to open: the location last looked at while the user may still open it,
+    else the first one they may."""
+    locations = calendar_locations(user)
+    location = locations.filter(pk=remembered).first() if remembered else None
+    return location or locations.first()
+
+
+def bookable_patient(pk) -> Patient | None:
+    """The patient with this primary key unless archived (archived records take no bookings)."""
+    if pk is None:
+        return None
+    return Patient.objects.filter(pk=pk, archived_at__isnull=True).first()
+
+
+def bookable_type(pk: int | None) -> AppointmentType | None:
+    return bookable_types().filter(pk=pk).first() if pk else None
+
+
+def slot_search(
+    *,
+    location: Location,
+    appointment_type: AppointmentType,
+    therapist_id: int | None,
+    room_id: int | None,
+    day: dt.date | None,
+    now: dt.datetime,
+) -> list[Slot]:
+    """The next free slots for the type at the location, with the chosen therapist or room
+    (any when None), from ``day`` (today when None) but never before ``now``."""
+    therapists = list(therapists_at(location))
+    if therapist_id:
+        therapists = [t for t in therapists if t.pk == therapist_id]
+    rooms = list(bookable_rooms(location))
+    if room_id:
+        rooms = [r for r in rooms if r.pk == room_id]
+    after = now if day is None else max(now, day_bounds(day, location.zone)[0])
+    return free_slots(
+        location=location,
+        duration=appointment_type.duration,
+        after=after,
+        therapists=therapists,
+        rooms=rooms,
+    )
 
 
 # --- Day view -------------------------------------------------------------------------------

@@ -90,6 +90,46 @@ class SlotTaken(ValidationError):
         self.fields = tuple(errors)
 
 
+# --- What a user may do ---------------------------------------------------------------------
+
+
+def may_book(user: User, location: Location) -> bool:
+    """New bookings: the permission, at a location still open for them."""
+    return user.has_perm("clinic.add_appointment") and location.is_active
+
+
+def is_changeable(appointment: Appointment) -> bool:
+    """Only a booked appointment is rescheduled or cancelled."""
+    return appointment.status == Status.BOOKED
+
+
+def only_booked_message(appointment: Appointment, *, action: str) -> str:
+    """Why an appointment that is not booked cannot be ``action`` ("rescheduled", ...)."""
+    return (
+        f"Only a booked appointment can be {action}; this one is "
+        f"{appointment.get_status_display().lower()}."
+    )
+
+
+def appointment_actions(
+    *, appointment: Appointment, user: User, now: dt.datetime | None = None
+) -> dict[str, bool]:
+    """Which of the visit's changes the appointment page offers this user now."""
+    now = now or timezone.now()
+    booked = appointment.status == Status.BOOKED
+    started = appointment.starts_at <= now
+    on_the_day = appointment.local_starts_at.date() == local_today(appointment.location.zone)
+    return {
+        "can_move": booked and user.has_perm("clinic.change_appointment"),
+        "can_cancel": booked and user.has_perm("clinic.cancel_appointment"),
+        "can_check_in": booked and on_the_day and user.has_perm("clinic.check_in_appointment"),
+        "can_complete": appointment.status in (Status.BOOKED, Status.CHECKED_IN)
+        and started
+        and user.has_perm("clinic.complete_appointment"),
+        "can_no_show": booked and started and user.has_perm("clinic.mark_no_show"),
+    }
+
+
 # --- Guards ---------------------------------------------------------------------------------
 
 
