@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.common.forms import apply_errors
 from patients import services as patient_services
-from patients.forms import FINDING_LISTS, FOLLOW_UPS, QuestionnaireForm
+from patients.forms import FINDING_LISTS, FOLLOW_UPS, QuestionnaireForm, finding_formsets
 from patients.intake import services
 from patients.intake.forms import DateOfBirthForm, PatientConsentForm
 from patients.intake.models import MAX_DOB_ATTEMPTS, PatientLink
@@ -33,7 +33,6 @@ from patients.intake.questionnaire import (
     answers_check,
     apply_service_errors,
     draft_merge,
-    finding_formsets,
     step_get,
 )
 from patients.intake.throttle import client_ip, link_open_allowed
