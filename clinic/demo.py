@@ -43,11 +43,25 @@ PATIENTS = [
 @transaction.atomic
 def seed(*, today: dt.date | None = None) -> dict:
     """Create (or bring up to date) the demo clinic. Running it twice changes nothing."""
+    from needling.plans.demo import seed_plans
+    from needling.sessions.demo import seed_sessions
     from patients.demo import seed_patients
-    from patients.models import Patient
 
     today = today or timezone.localdate()
     sync_roles()
+    locations = _seed_locations()
+    users = {
+        spec.username: _seed_user(spec, index, locations, today) for index, spec in enumerate(STAFF)
+    }
+    _seed_patient_rows(locations, registered_by=users["frontdesk"])
+    seed_patients(today=today, users=users)
+    seed_booking(today=today, locations=locations, users=users)
+    seed_plans(today=today, users=users)
+    seed_sessions(today=today, users=users)
+    return {"locations": locations, "users": users}
+
+
+def _seed_locations() -> list[Location]:
     locations = []
     for name, address, phone in LOCATIONS:
         location, _ = Location.objects.get_or_create(
@@ -57,43 +71,52 @@ def seed(*, today: dt.date | None = None) -> dict:
         locations.append(location)
         for room in ROOMS:
             Room.objects.get_or_create(location=location, name=room)
+    return locations
 
-    users = {}
-    for index, spec in enumerate(STAFF):
-        user, created = User.objects.get_or_create(
-            username=spec.username,
-            defaults={
-                "first_name": spec.first_name,
-                "last_name": spec.last_name,
-                "email": f"{spec.username}@demo.clinic.test",
-            },
+
+def _seed_user(spec, index: int, locations: list[Location], today: dt.date) -> User:
+    """A demo staff member with their role and locations; a therapist's licence and DN
+    certification (expired for the uncertified one)."""
+    user, created = User.objects.get_or_create(
+        username=spec.username,
+        defaults={
+            "first_name": spec.first_name,
+            "last_name": spec.last_name,
+            "email": f"{spec.username}@demo.clinic.test",
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    staff_set_role(user=user, role=spec.role)
+    user.locations.set([locations[i] for i in spec.locations])
+    if spec.role is not Role.THERAPIST:
+        return user
+    Licence.objects.get_or_create(
+        state="CA",
+        number=f"PT{40000 + index:06d}",
+        defaults={"user": user, "expires_on": today + dt.timedelta(days=400 + index)},
+    )
+    if not user.dn_certifications.exists():
+        if spec.certified:
+            certified_on = today - dt.timedelta(days=300 + 30 * index)
+            valid_until = today + dt.timedelta(days=700 - 20 * index)
+        else:
+            certified_on = today - dt.timedelta(days=3 * 365)
+            valid_until = today - dt.timedelta(days=45)
+        DNCertification.objects.create(
+            user=user,
+            course="Certified Dry Needling Level 1 and 2 (Myopain Seminars)",
+            hours=54 if spec.certified else 27,
+            certified_on=certified_on,
+            valid_until=valid_until,
         )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-        staff_set_role(user=user, role=spec.role)
-        user.locations.set([locations[i] for i in spec.locations])
-        if spec.role is Role.THERAPIST:
-            Licence.objects.get_or_create(
-                state="CA",
-                number=f"PT{40000 + index:06d}",
-                defaults={"user": user, "expires_on": today + dt.timedelta(days=400 + index)},
-            )
-            if not user.dn_certifications.exists():
-                if spec.certified:
-                    certified_on = today - dt.timedelta(days=300 + 30 * index)
-                    valid_until = today + dt.timedelta(days=700 - 20 * index)
-                else:
-                    certified_on = today - dt.timedelta(days=3 * 365)
-                    valid_until = today - dt.timedelta(days=45)
-                DNCertification.objects.create(
-                    user=user,
-                    course="Certified Dry Needling Level 1 and 2 (Myopain Seminars)",
-                    hours=54 if spec.certified else 27,
-                    certified_on=certified_on,
-                    valid_until=valid_until,
-                )
-        users[spec.username] = user
+    return user
+
+
+def _seed_patient_rows(locations: list[Location], *, registered_by: User) -> None:
+    """The demo patients' registrations (their records come from patients.demo)."""
+    from patients.models import Patient
 
     for index, (first, last, dob, sex) in enumerate(PATIENTS):
         Patient.objects.get_or_create(
@@ -105,18 +128,9 @@ def seed(*, today: dt.date | None = None) -> dict:
                 "phone": f"(415) 555-{1200 + index:04d}",
                 "email": f"{first.lower()}.{last.lower()}@example.test".replace("'", ""),
                 "preferred_location": locations[index % len(locations)],
-                "created_by": users["frontdesk"],
+                "created_by": registered_by,
             },
         )
-    seed_patients(today=today, users=users)
-    seed_booking(today=today, locations=locations, users=users)
-    from needling.plans.demo import seed_plans
-
-    seed_plans(today=today, users=users)
-    from needling.sessions.demo import seed_sessions
-
-    seed_sessions(today=today, users=users)
-    return {"locations": locations, "users": users}
 
 
 def logins_table() -> str:

@@ -50,6 +50,19 @@ def anticoagulant_text(q: ScreeningQuestionnaire) -> str:
     return ", ".join(parts)
 
 
+# Plain yes answers that only ask for care: (answer, what the alert says).
+CARE_ANSWERS = (
+    ("immunocompromised", "Immunocompromised."),
+    ("diabetes", "Diabetes."),
+    ("vascular_disease", "Peripheral vascular disease or DVT."),
+    ("metal_allergy", "Nickel or chromium allergy."),
+    ("prosthetic_heart_valve", "Heart valve disease or prosthetic valve."),
+    ("cancer_history", "History of cancer."),
+    ("lung_disease", "Lung disease, low BMI or kyphosis: care over the thorax."),
+)
+ORDER = {DANGER: 0, WARNING: 1, INFO: 2}
+
+
 def screening_alerts(
     questionnaire: ScreeningQuestionnaire | None, *, patient: Patient, on: dt.date
 ) -> list[Alert]:
@@ -60,6 +73,15 @@ def screening_alerts(
     q = questionnaire
     if q is None:
         return alerts
+    alerts += _answer_alerts(q, on)
+    alerts += _finding_alerts(q, on)
+    alerts += [Alert(key, WARNING, text) for key, text in CARE_ANSWERS if getattr(q, key)]
+    return sorted(alerts, key=lambda alert: ORDER[alert.level])
+
+
+def _answer_alerts(q: ScreeningQuestionnaire, on: dt.date) -> list[Alert]:
+    """The questionnaire's own answers, in the order the page lists them."""
+    alerts: list[Alert] = []
     if q.needle_phobia:
         alerts.append(Alert("needle_phobia", DANGER, "Fear of needles."))
     if not q.willing_to_proceed:
@@ -77,49 +99,55 @@ def screening_alerts(
     if q.bleeding_disorder:
         alerts.append(Alert("bleeding_disorder", WARNING, "Bleeding disorder or low platelets."))
     if q.pregnancy_due_date:
-        weeks = gestational_weeks(q.pregnancy_due_date, on)
-        if weeks < 14:
-            text = f"Pregnant, first trimester ({weeks} weeks): due {_date(q.pregnancy_due_date)}."
-            alerts.append(Alert("pregnancy_due_date", DANGER, text))
-        elif q.pregnancy_due_date >= on - dt.timedelta(weeks=6):
-            text = f"Pregnant ({weeks} weeks): due {_date(q.pregnancy_due_date)}."
-            alerts.append(Alert("pregnancy_due_date", WARNING, text))
+        alerts += _pregnancy_alerts(q.pregnancy_due_date, on)
     if q.epilepsy == Epilepsy.UNCONTROLLED:
         alerts.append(Alert("epilepsy", DANGER, "Epilepsy, seizures not controlled."))
     elif q.epilepsy == Epilepsy.CONTROLLED:
         alerts.append(Alert("epilepsy", WARNING, "Epilepsy, controlled."))
+    return alerts
+
+
+def _pregnancy_alerts(due: dt.date, on: dt.date) -> list[Alert]:
+    weeks = gestational_weeks(due, on)
+    if weeks < 14:
+        text = f"Pregnant, first trimester ({weeks} weeks): due {_date(due)}."
+        return [Alert("pregnancy_due_date", DANGER, text)]
+    if due >= on - dt.timedelta(weeks=6):
+        return [
+            Alert("pregnancy_due_date", WARNING, f"Pregnant ({weeks} weeks): due {_date(due)}.")
+        ]
+    return []
+
+
+def _detail(row) -> str:
+    return f" ({row.description})" if row.description else ""
+
+
+def _finding_alerts(q: ScreeningQuestionnaire, on: dt.date) -> list[Alert]:
+    """The rows of the finding lists: devices, infections, tumors, lymphedema, surgeries,
+    varicose veins."""
+    alerts: list[Alert] = []
     for device in q.implanted_devices.all():
         level = DANGER if device.kind in CARDIAC_DEVICES else WARNING
         alerts.append(Alert("implanted_devices", level, f"Implanted device: {device}."))
     for infection in q.infections.all():
-        detail = f" ({infection.description})" if infection.description else ""
-        text = f"Infection or wound: {infection.location_label()}{detail}."
+        text = f"Infection or wound: {infection.location_label()}{_detail(infection)}."
         alerts.append(Alert("infections", DANGER, text))
     for tumor in q.tumors.all():
-        detail = f" ({tumor.description})" if tumor.description else ""
-        alerts.append(Alert("tumors", DANGER, f"Active tumor: {tumor.location_label()}{detail}."))
+        text = f"Active tumor: {tumor.location_label()}{_detail(tumor)}."
+        alerts.append(Alert("tumors", DANGER, text))
     for item in q.lymphedema.all():
         text = f"Lymphedema: {item.get_limb_display().lower()}, {item.get_side_display().lower()}."
         alerts.append(Alert("lymphedema", DANGER, text))
     for surgery in sorted(q.surgeries.all(), key=lambda s: s.on, reverse=True):
         days = (on - surgery.on).days
         kind = "Joint replacement" if surgery.joint_replacement else "Surgery"
-        detail = f" ({surgery.description})" if surgery.description else ""
-        text = f"{kind}: {surgery.location_label()}{detail}, {_date(surgery.on)} ({days} days ago)."
+        text = (
+            f"{kind}: {surgery.location_label()}{_detail(surgery)}, {_date(surgery.on)} "
+            f"({days} days ago)."
+        )
         alerts.append(Alert("surgeries", DANGER if days <= 84 else WARNING, text))
     for varicosity in q.varicosities.all():
         text = f"Varicose veins: {varicosity.location_label()}."
         alerts.append(Alert("varicosities", WARNING, text))
-    for key, text in (
-        ("immunocompromised", "Immunocompromised."),
-        ("diabetes", "Diabetes."),
-        ("vascular_disease", "Peripheral vascular disease or DVT."),
-        ("metal_allergy", "Nickel or chromium allergy."),
-        ("prosthetic_heart_valve", "Heart valve disease or prosthetic valve."),
-        ("cancer_history", "History of cancer."),
-        ("lung_disease", "Lung disease, low BMI or kyphosis: care over the thorax."),
-    ):
-        if getattr(q, key):
-            alerts.append(Alert(key, WARNING, text))
-    order = {DANGER: 0, WARNING: 1, INFO: 2}
-    return sorted(alerts, key=lambda alert: order[alert.level])
+    return alerts

@@ -126,6 +126,33 @@ def shape_x(view: str, dx: int, side: str) -> int:
 def body_chart(*, scores: dict[tuple[str, str], int], interactive: bool = False) -> SafeString:
     """The SVG markup. `scores` maps (area, side) to NPRS; interactive charts link each shape
     to its NPRS input (id_pain_<area>__<side>) for the small script in static/js/patients.js."""
+    markup = format_html_join(
+        "",
+        '<ellipse cx="{}" cy="{}" rx="{}" ry="{}" fill="{}" class="{}" data-field="{}">'
+        "<title>{}</title></ellipse>",
+        _pain_shapes(scores, interactive=interactive),
+    )
+    description = (
+        "Body chart, front and back, with the painful areas marked"
+        if not interactive
+        else "Body chart, front and back: click an area to set its pain score"
+    )
+    return format_html(
+        '<svg class="body-chart{}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        'xmlns="http://www.w3.org/2000/svg">{}{}{}</svg>',
+        " is-interactive" if interactive else "",
+        WIDTH,
+        HEIGHT,
+        description,
+        outline_group(),
+        markup,
+        view_captions(),
+    )
+
+
+def _pain_shapes(scores: dict[tuple[str, str], int], *, interactive: bool) -> list[tuple]:
+    """(x, y, rx, ry, fill, class, field, title) for each area and side to draw: the scored
+    ones, or all of them on an interactive chart."""
     labels = dict(PainArea.choices)
     shapes = []
     for area, (view, dx, y, rx, ry) in AREA_SHAPES.items():
@@ -147,43 +174,33 @@ def body_chart(*, scores: dict[tuple[str, str], int], interactive: bool = False)
                     title,
                 )
             )
-    markup = format_html_join(
-        "",
-        '<ellipse cx="{}" cy="{}" rx="{}" ry="{}" fill="{}" class="{}" data-field="{}">'
-        "<title>{}</title></ellipse>",
-        shapes,
-    )
-    outline = mark_safe(  # noqa: S308 - built from integers only
+    return shapes
+
+
+def outline_group() -> SafeString:
+    """The silhouette, front and back, hidden from assistive technology."""
+    return mark_safe(  # noqa: S308 - built from integers only
         f'<g class="outline" aria-hidden="true">{_outline(VIEW_CENTRE[FRONT])}'
         f"{_outline(VIEW_CENTRE[BACK])}</g>"
     )
-    captions = format_html(
-        '<text x="{}" y="495" text-anchor="middle">Front</text>'
-        '<text x="{}" y="495" text-anchor="middle">Back</text>'
+
+
+def view_captions(*, caption_class: str = "") -> SafeString:
+    """ "Front" and "Back" under the views, and which side of the patient is which above."""
+    extra = format_html(' class="{}"', caption_class) if caption_class else ""
+    return format_html(
+        '<text x="{}" y="495" text-anchor="middle"{}>Front</text>'
+        '<text x="{}" y="495" text-anchor="middle"{}>Back</text>'
         '<text x="{}" y="12" class="side-label">Right</text>'
         '<text x="{}" y="12" class="side-label" text-anchor="end">Left</text>'
         '<text x="{}" y="12" class="side-label">Left</text>'
         '<text x="{}" y="12" class="side-label" text-anchor="end">Right</text>',
         VIEW_CENTRE[FRONT],
+        extra,
         VIEW_CENTRE[BACK],
+        extra,
         VIEW_CENTRE[FRONT] - 100,
         VIEW_CENTRE[FRONT] + 100,
         VIEW_CENTRE[BACK] - 100,
         VIEW_CENTRE[BACK] + 100,
-    )
-    description = (
-        "Body chart, front and back, with the painful areas marked"
-        if not interactive
-        else "Body chart, front and back: click an area to set its pain score"
-    )
-    return format_html(
-        '<svg class="body-chart{}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
-        'xmlns="http://www.w3.org/2000/svg">{}{}{}</svg>',
-        " is-interactive" if interactive else "",
-        WIDTH,
-        HEIGHT,
-        description,
-        outline,
-        markup,
-        captions,
     )

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from clinic.common.access import requires
-from clinic.common.forms import apply_errors
+from clinic.common.forms import form_submit, saved
 from clinic.common.widgets import DateInput
 from patients.consent_services import consent_withdraw
 from patients.models import Consent, Patient
@@ -36,25 +34,30 @@ def consent_withdraw_view(request: HttpRequest, pk, consent_pk) -> HttpResponse:
         Consent.objects.select_related("text", "withdrawn_by"), pk=consent_pk, patient=patient
     )
     form = ConsentWithdrawForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()})
-    if consent.withdrawn_on is None and request.method == "POST" and form.is_valid():
-        try:
-            consent_withdraw(
-                consent=consent,
-                user=request.user,
-                withdrawn_on=form.cleaned_data["withdrawn_on"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(
-                request,
-                f"The consent signed {consent.signed_on:%Y-%m-%d} is withdrawn: no DN treatment "
-                "until the patient signs a new one.",
-            )
-            return redirect(patient)
-    return render(
+
+    def page() -> HttpResponse:
+        return render(
+            request,
+            "patients/consent_withdraw.html",
+            {"patient": patient, "consent": consent, "form": form},
+        )
+
+    if consent.withdrawn_on is not None:  # the page says so; a second POST changes nothing
+        return page()
+    return form_submit(
         request,
-        "patients/consent_withdraw.html",
-        {"patient": patient, "consent": consent, "form": form},
+        form,
+        lambda data: consent_withdraw(
+            consent=consent,
+            user=request.user,
+            withdrawn_on=data["withdrawn_on"],
+            reason=data["reason"],
+        ),
+        on_success=lambda _: saved(
+            request,
+            patient,
+            message=f"The consent signed {consent.signed_on:%Y-%m-%d} is withdrawn: no DN "
+            "treatment until the patient signs a new one.",
+        ),
+        on_invalid=page,
     )

@@ -194,55 +194,65 @@ def seed_patients(*, today: dt.date, users: dict) -> None:
         if patient.questionnaires.exists() or patient.consents.exists():
             continue
         if record["screened"] is not None:
-            answers = {**YES_BY_DEFAULT, **_resolve_dates(record.get("answers", {}), today)}
-            findings = {
-                name: [_resolve_dates(row, today) for row in rows]
-                for name, rows in record.get("findings", {}).items()
-            }
-            services.questionnaire_record(
-                patient=patient,
-                taken_by=front_desk,
-                taken_on=_days(today, record["screened"]),
-                answers=answers,
-                findings=findings,
-            )
+            _seed_screening(patient, record, today=today, taken_by=front_desk)
         if record["consent"] is not None and text is not None:
-            guardian = record.get("guardian")
-            services.consent_record(
-                patient=patient,
-                text=text,
-                signed_on=_days(today, record["consent"]),
-                signer="guardian" if guardian else "patient",
-                signed_name=guardian[0] if guardian else patient.full_name,
-                guardian_relationship=guardian[1] if guardian else "",
-                witness=front_desk,
-            )
-        conditions = []
-        for code, side, course, onset in record.get("conditions", []):
-            conditions.append(
-                services.condition_add(
-                    patient=patient,
-                    icd10_code=code,
-                    side=side,
-                    course=course,
-                    onset_on=_days(today, onset),
-                    recorded_by=therapist,
-                )
-            )
-        if record.get("pain"):
-            services.pain_map_record(
-                patient=patient,
-                recorded_on=_days(today, max(record["screened"] or 0, 0)),
-                recorded_by=therapist,
-                areas=record["pain"],
-            )
-        for measure, score in record.get("outcomes", []):
-            services.outcome_record(
-                patient=patient,
-                measure=measure,
-                score=score,
-                taken_on=_days(today, max(record["screened"] or 0, 0)),
-                recorded_by=therapist,
-                condition=conditions[0] if conditions else None,
-                detail="Reaching overhead, sleeping, driving" if measure == "psfs" else "",
-            )
+            _seed_consent(patient, record, text, today=today, witness=front_desk)
+        _seed_clinical(patient, record, today=today, by=therapist)
+
+
+def _seed_screening(patient: Patient, record: dict, *, today: dt.date, taken_by) -> None:
+    answers = {**YES_BY_DEFAULT, **_resolve_dates(record.get("answers", {}), today)}
+    findings = {
+        name: [_resolve_dates(row, today) for row in rows]
+        for name, rows in record.get("findings", {}).items()
+    }
+    services.questionnaire_record(
+        patient=patient,
+        taken_by=taken_by,
+        taken_on=_days(today, record["screened"]),
+        answers=answers,
+        findings=findings,
+    )
+
+
+def _seed_consent(patient: Patient, record: dict, text, *, today: dt.date, witness) -> None:
+    guardian = record.get("guardian")
+    services.consent_record(
+        patient=patient,
+        text=text,
+        signed_on=_days(today, record["consent"]),
+        signer="guardian" if guardian else "patient",
+        signed_name=guardian[0] if guardian else patient.full_name,
+        guardian_relationship=guardian[1] if guardian else "",
+        witness=witness,
+    )
+
+
+def _seed_clinical(patient: Patient, record: dict, *, today: dt.date, by) -> None:
+    """Conditions, then the pain map and the outcome baselines of the screening's day."""
+    conditions = [
+        services.condition_add(
+            patient=patient,
+            icd10_code=code,
+            side=side,
+            course=course,
+            onset_on=_days(today, onset),
+            recorded_by=by,
+        )
+        for code, side, course, onset in record.get("conditions", [])
+    ]
+    on = _days(today, max(record["screened"] or 0, 0))
+    if record.get("pain"):
+        services.pain_map_record(
+            patient=patient, recorded_on=on, recorded_by=by, areas=record["pain"]
+        )
+    for measure, score in record.get("outcomes", []):
+        services.outcome_record(
+            patient=patient,
+            measure=measure,
+            score=score,
+            taken_on=on,
+            recorded_by=by,
+            condition=conditions[0] if conditions else None,
+            detail="Reaching overhead, sleeping, driving" if measure == "psfs" else "",
+        )

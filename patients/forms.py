@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinic.common.widgets import DateInput
@@ -448,6 +449,70 @@ def finding_rows(formset) -> list[dict]:
             continue
         rows.append({k: v for k, v in data.items() if k != "DELETE"})
     return rows
+
+
+def finding_formsets(data, initial_from=None) -> dict:
+    """One formset per finding list, bound to ``data`` (None: unbound), or filled in from the
+    rows of an earlier questionnaire."""
+    formsets = {}
+    for name in (f.key for f in FINDING_LISTS):
+        initial = None
+        if initial_from is not None:
+            initial = [
+                {f: getattr(row, f) for f in FINDING_FORMSETS[name].form._meta.fields}
+                for row in getattr(initial_from, name).all()
+            ]
+        formsets[name] = FINDING_FORMSETS[name](data, prefix=name, initial=initial)
+    return formsets
+
+
+def findings_check(form: QuestionnaireForm, formsets: dict) -> tuple[dict[str, list[dict]], bool]:
+    """Validate the questionnaire and the finding lists it answered yes to.
+
+    A yes needs at least one row, and that error goes on the question: the yes itself is
+    never saved (a list with rows is the yes), so only the form can tell. Returns each
+    answered list's rows and whether everything is valid.
+    """
+    form_ok = form.is_valid()
+    lists_ok = True
+    findings = {}
+    for finding_list in FINDING_LISTS:
+        name, parent = finding_list.key, finding_list.parent
+        if not form.parent_is_yes(parent):
+            continue
+        formset = formsets[name]
+        if not formset.is_valid():
+            lists_ok = False
+            continue
+        rows = finding_rows(formset)
+        if not rows:
+            form.add_error(
+                parent, f"You answered yes: add the {finding_list.row_name.lower()} below."
+            )
+            lists_ok = False
+        findings[name] = rows
+    return findings, form_ok and lists_ok and form.is_valid()
+
+
+def apply_finding_errors(formsets: dict, error: ValidationError, form) -> None:
+    """Service errors named "<list>-<index>-<field>" go onto that row of that list."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, errors in error.error_dict.items():
+        name, _, rest = key.partition("-")
+        index, _, field = rest.partition("-")
+        if name in formsets and index.isdigit():
+            rows = [
+                f
+                for f in formsets[name].forms
+                if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")
+            ]
+            target = rows[int(index)] if int(index) < len(rows) else None
+            if target is not None:
+                target.add_error(field if field in target.fields else None, errors)
+                continue
+        form.add_error(key if key in form.fields else None, errors)
 
 
 # --- Consent ------------------------------------------------------------------------------------

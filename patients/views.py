@@ -17,12 +17,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.common.access import requires
-from clinic.common.forms import apply_errors
+from clinic.common.forms import form_submit, saved
 from patients import icd10, selectors, services
 from patients.alerts import anticoagulant_text, screening_alerts
 from patients.bodychart import body_chart
 from patients.forms import (
-    FINDING_FORMSETS,
     FINDING_LISTS,
     FOLLOW_UPS,
     SECTIONS,
@@ -36,7 +35,9 @@ from patients.forms import (
     PatientRegisterForm,
     PatientSearchForm,
     QuestionnaireForm,
-    finding_rows,
+    apply_finding_errors,
+    finding_formsets,
+    findings_check,
     pain_field_name,
 )
 from patients.models import (
@@ -112,16 +113,15 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def patient_register(request: HttpRequest) -> HttpResponse:
     form = PatientRegisterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        details = {k: v for k, v in form.cleaned_data.items() if k != "save_anyway"}
-        try:
-            patient = services.patient_register(created_by=request.user, **details)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"{patient} is registered.")
-            return redirect(patient)
-    return render(request, "patients/patient_register.html", {"form": form})
+    return form_submit(
+        request,
+        form,
+        lambda data: services.patient_register(
+            created_by=request.user, **{k: v for k, v in data.items() if k != "save_anyway"}
+        ),
+        on_success=lambda patient: saved(request, patient, message=f"{patient} is registered."),
+        on_invalid=lambda: render(request, "patients/patient_register.html", {"form": form}),
+    )
 
 
 def patient_findings_for(patient: Patient, *, on) -> list:
@@ -173,16 +173,17 @@ def patient_edit(request: HttpRequest, pk) -> HttpResponse:
     patient = _patient(pk)
     clinical = request.user.has_perm(CLINICAL)
     form = PatientForm(request.POST or None, instance=patient, clinical=clinical)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.fields}
-        try:
-            services.patient_update(patient=Patient.objects.get(pk=patient.pk), **fields)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Saved {patient}.")
-            return redirect(patient)
-    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+    return form_submit(
+        request,
+        form,
+        lambda data: services.patient_update(
+            patient=Patient.objects.get(pk=patient.pk), **{name: data[name] for name in form.fields}
+        ),
+        on_success=lambda _: saved(request, patient, message=f"Saved {patient}."),
+        on_invalid=lambda: render(
+            request, "patients/patient_form.html", {"form": form, "patient": patient}
+        ),
+    )
 
 
 @requires("patients.change_patient")
@@ -220,40 +221,6 @@ def patient_access_log(request: HttpRequest, pk) -> HttpResponse:
 # --- Screening ------------------------------------------------------------------------------
 
 
-def _finding_formsets(data, initial_from=None) -> dict:
-    formsets = {}
-    for name in (f.key for f in FINDING_LISTS):
-        initial = None
-        if initial_from is not None:
-            initial = [
-                {f: getattr(row, f) for f in FINDING_FORMSETS[name].form._meta.fields}
-                for row in getattr(initial_from, name).all()
-            ]
-        formsets[name] = FINDING_FORMSETS[name](data, prefix=name, initial=initial)
-    return formsets
-
-
-def _apply_finding_errors(formsets: dict, error: ValidationError, form) -> None:
-    """Service errors named "<list>-<index>-<field>" go onto that row of that list."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, errors in error.error_dict.items():
-        name, _, rest = key.partition("-")
-        index, _, field = rest.partition("-")
-        if name in formsets and index.isdigit():
-            rows = [
-                f
-                for f in formsets[name].forms
-                if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")
-            ]
-            target = rows[int(index)] if int(index) < len(rows) else None
-            if target is not None:
-                target.add_error(field if field in target.fields else None, errors)
-                continue
-        form.add_error(key if key in form.fields else None, errors)
-
-
 @requires("patients.add_screeningquestionnaire")
 @require_http_methods(["GET", "POST"])
 def screening_new(request: HttpRequest, pk) -> HttpResponse:
@@ -263,54 +230,44 @@ def screening_new(request: HttpRequest, pk) -> HttpResponse:
         return refused
     today = timezone.localdate()
     previous = selectors.latest_questionnaire(patient, on=today)
-    if request.method == "POST":
-        form = QuestionnaireForm(request.POST, patient=patient)
-        formsets = _finding_formsets(request.POST)
-        form_ok = form.is_valid()
-        lists_ok = True
-        findings = {}
-        for finding_list in FINDING_LISTS:
-            name, parent = finding_list.key, finding_list.parent
-            if not form.parent_is_yes(parent):
-                continue
-            formset = formsets[name]
-            if not formset.is_valid():
-                lists_ok = False
-                continue
-            rows = finding_rows(formset)
-            if not rows:
-                row_name = finding_list.row_name.lower()
-                form.add_error(parent, f"You answered yes: add the {row_name} below.")
-                lists_ok = False
-            findings[name] = rows
-        if form_ok and lists_ok and form.is_valid():
-            try:
-                questionnaire = services.questionnaire_record(
-                    patient=patient,
-                    taken_by=request.user,
-                    taken_on=form.cleaned_data["taken_on"],
-                    answers=form.answers(),
-                    findings=findings,
-                )
-            except ValidationError as error:
-                _apply_finding_errors(formsets, error, form)
-            else:
-                messages.success(request, f"Screening of {questionnaire.taken_on:%Y-%m-%d} saved.")
-                # Back to where the form was opened from (e.g. a DN session's same-day check).
-                back = request.GET.get("next", "")
-                if url_has_allowed_host_and_scheme(
-                    back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-                ):
-                    return redirect(back)
-                return redirect(patient)
-        status = 400
-    else:
+    if request.method != "POST":
         initial = {"taken_on": today}
         if previous is not None:
             initial.update(QuestionnaireForm.initial_from(previous))
         form = QuestionnaireForm(initial=initial, patient=patient)
-        formsets = _finding_formsets(None, initial_from=previous)
-        status = 200
+        formsets = finding_formsets(None, initial_from=previous)
+        return _screening_page(request, patient, form, formsets, previous, status=200)
+    form = QuestionnaireForm(request.POST, patient=patient)
+    formsets = finding_formsets(request.POST)
+    findings, valid = findings_check(form, formsets)
+    if valid:
+        try:
+            questionnaire = services.questionnaire_record(
+                patient=patient,
+                taken_by=request.user,
+                taken_on=form.cleaned_data["taken_on"],
+                answers=form.answers(),
+                findings=findings,
+            )
+        except ValidationError as error:
+            apply_finding_errors(formsets, error, form)
+        else:
+            messages.success(request, f"Screening of {questionnaire.taken_on:%Y-%m-%d} saved.")
+            # Back to where the form was opened from (e.g. a DN session's same-day check).
+            return redirect(_safe_next(request) or patient)
+    return _screening_page(request, patient, form, formsets, previous, status=400)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    back = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return ""
+
+
+def _screening_page(request, patient, form, formsets, previous, *, status: int) -> HttpResponse:
     sections = [
         (title, [(form[name], [form[c] for c in FOLLOW_UPS.get(name, ())]) for name in names])
         for title, names in SECTIONS
@@ -386,43 +343,46 @@ def consent_new(request: HttpRequest, pk) -> HttpResponse:
         "signer": "guardian" if minor else "patient",
     }
     form = ConsentForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def record(data: dict) -> Consent:
         if data["text_version"] != text.version:
-            form.add_error(
-                None,
+            raise ValidationError(
                 f"A new version ({text.version}) of the consent text was published while this "
-                "page was open. Let the signer read the text below, then record the consent.",
+                "page was open. Let the signer read the text below, then record the consent."
             )
-        else:
-            try:
-                consent = services.consent_record(
-                    patient=patient,
-                    text=text,
-                    signed_on=data["signed_on"],
-                    signer=data["signer"],
-                    signed_name=data["signed_name"],
-                    guardian_relationship=data["guardian_relationship"],
-                    interpreter_name=data["interpreter_name"],
-                    witness=request.user,
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    f"Consent recorded, valid until {consent.valid_until:%Y-%m-%d}. "
-                    "Offer the patient a copy.",
-                )
-                return redirect(patient)
-    if form.is_bound:
-        form.data = form.data.copy()
-        form.data["text_version"] = text.version
-    return render(
+        return services.consent_record(
+            patient=patient,
+            text=text,
+            signed_on=data["signed_on"],
+            signer=data["signer"],
+            signed_name=data["signed_name"],
+            guardian_relationship=data["guardian_relationship"],
+            interpreter_name=data["interpreter_name"],
+            witness=request.user,
+        )
+
+    def page() -> HttpResponse:
+        if form.is_bound:  # the signer reads the text in force now
+            form.data = form.data.copy()
+            form.data["text_version"] = text.version
+        return render(
+            request,
+            "patients/consent_form.html",
+            {"patient": patient, "form": form, "text": text, "minor": minor},
+            status=400 if form.is_bound else 200,
+        )
+
+    return form_submit(
         request,
-        "patients/consent_form.html",
-        {"patient": patient, "form": form, "text": text, "minor": minor},
-        status=400 if form.is_bound else 200,
+        form,
+        record,
+        on_success=lambda consent: saved(
+            request,
+            patient,
+            message=f"Consent recorded, valid until {consent.valid_until:%Y-%m-%d}. "
+            "Offer the patient a copy.",
+        ),
+        on_invalid=page,
     )
 
 
@@ -482,19 +442,19 @@ def consent_text_new(request: HttpRequest) -> HttpResponse:
     current = services.consent_text_current()
     initial = {"title": current.title, "body": current.body} if current else {}
     form = ConsentTextForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            text = services.consent_text_publish(
-                title=form.cleaned_data["title"],
-                body=form.cleaned_data["body"],
-                published_by=request.user,
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Version {text.version} is published; consents use it now.")
-            return redirect(text)
-    return render(request, "patients/consent_text_form.html", {"form": form, "current": current})
+    return form_submit(
+        request,
+        form,
+        lambda data: services.consent_text_publish(
+            title=data["title"], body=data["body"], published_by=request.user
+        ),
+        on_success=lambda text: saved(
+            request, text, message=f"Version {text.version} is published; consents use it now."
+        ),
+        on_invalid=lambda: render(
+            request, "patients/consent_text_form.html", {"form": form, "current": current}
+        ),
+    )
 
 
 # --- Conditions, pain map, outcomes --------------------------------------------------------------
@@ -508,20 +468,16 @@ def condition_new(request: HttpRequest, pk) -> HttpResponse:
     if refused:
         return refused
     form = ConditionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            condition = services.condition_add(
-                patient=patient, recorded_by=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Added {condition}.")
-            return redirect(patient)
-    return render(
+    return form_submit(
         request,
-        "patients/condition_form.html",
-        {"patient": patient, "form": form, "common_codes": icd10.common_codes()},
+        form,
+        lambda data: services.condition_add(patient=patient, recorded_by=request.user, **data),
+        on_success=lambda condition: saved(request, patient, message=f"Added {condition}."),
+        on_invalid=lambda: render(
+            request,
+            "patients/condition_form.html",
+            {"patient": patient, "form": form, "common_codes": icd10.common_codes()},
+        ),
     )
 
 
@@ -542,23 +498,26 @@ def condition_resolve(request: HttpRequest, pk, condition_pk: int) -> HttpRespon
     patient = _patient(pk)
     condition = get_object_or_404(Condition, pk=condition_pk, patient=patient)
     form = ConditionResolveForm(request.POST or None, initial={"resolved_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            done = services.condition_resolve(
-                condition=condition, resolved_on=form.cleaned_data["resolved_on"]
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
+
+    def resolved(done: bool) -> HttpResponse:
+        if done:
+            messages.success(request, f"{condition} marked resolved.")
         else:
-            if done:
-                messages.success(request, f"{condition} marked resolved.")
-            else:
-                messages.info(request, f"{condition} was already resolved.")
-            return redirect(patient)
-    return render(
+            messages.info(request, f"{condition} was already resolved.")
+        return redirect(patient)
+
+    return form_submit(
         request,
-        "patients/condition_resolve.html",
-        {"patient": patient, "condition": condition, "form": form},
+        form,
+        lambda data: services.condition_resolve(
+            condition=condition, resolved_on=data["resolved_on"]
+        ),
+        on_success=resolved,
+        on_invalid=lambda: render(
+            request,
+            "patients/condition_resolve.html",
+            {"patient": patient, "condition": condition, "form": form},
+        ),
     )
 
 
@@ -570,19 +529,21 @@ def pain_map_new(request: HttpRequest, pk) -> HttpResponse:
     if refused:
         return refused
     form = PainMapForm(request.POST or None, initial={"recorded_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pain_map_record(
-                patient=patient,
-                recorded_on=form.cleaned_data["recorded_on"],
-                recorded_by=request.user,
-                areas=form.areas(),
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Pain map saved.")
-            return redirect(patient)
+    return form_submit(
+        request,
+        form,
+        lambda data: services.pain_map_record(
+            patient=patient,
+            recorded_on=data["recorded_on"],
+            recorded_by=request.user,
+            areas=form.areas(),
+        ),
+        on_success=lambda _: saved(request, patient, message="Pain map saved."),
+        on_invalid=lambda: _pain_map_page(request, patient, form),
+    )
+
+
+def _pain_map_page(request: HttpRequest, patient: Patient, form: PainMapForm) -> HttpResponse:
     groups = []
     for area, label in PainArea.choices:
         groups.append(
@@ -620,22 +581,21 @@ def outcome_new(request: HttpRequest, pk) -> HttpResponse:
         patient=patient,
         initial={"taken_on": timezone.localdate(), "is_baseline": True},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            outcome = services.outcome_record(
-                patient=patient,
-                recorded_by=request.user,
-                measure=data["measure"],
-                score=data["score"],
-                taken_on=data["taken_on"],
-                is_baseline=data["is_baseline"],
-                condition=data["condition"],
-                detail=data["detail"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Recorded {outcome}.")
-            return redirect(patient)
-    return render(request, "patients/outcome_form.html", {"patient": patient, "form": form})
+    return form_submit(
+        request,
+        form,
+        lambda data: services.outcome_record(
+            patient=patient,
+            recorded_by=request.user,
+            measure=data["measure"],
+            score=data["score"],
+            taken_on=data["taken_on"],
+            is_baseline=data["is_baseline"],
+            condition=data["condition"],
+            detail=data["detail"],
+        ),
+        on_success=lambda outcome: saved(request, patient, message=f"Recorded {outcome}."),
+        on_invalid=lambda: render(
+            request, "patients/outcome_form.html", {"patient": patient, "form": form}
+        ),
+    )

@@ -37,11 +37,46 @@ def _weekdays_for(index: int, count: int) -> list[int]:
 
 
 def seed_booking(*, today: dt.date, locations: list, users: dict) -> dict:
+    types = _seed_types()
+    _seed_opening_hours(locations)
+    therapists = [user for user in users.values() if user.role is Role.THERAPIST]
+    schedule = _seed_working_hours(therapists, locations)
+
+    from patients.models import Patient
+
+    patients = list(Patient.objects.filter(archived_at__isnull=True).order_by("last_name"))
+    if not patients:
+        return {"types": types, "appointments": 0}
+    desk_for = {}
+    for user in users.values():
+        if user.role is Role.FRONT_DESK:
+            for location in user.locations.all():
+                desk_for.setdefault(location.pk, user)
+    created = 0
+    for offset in range(HORIZON_DAYS + 1):
+        day = today + dt.timedelta(days=offset)
+        for t_index, therapist in enumerate(therapists):
+            location = schedule.get((therapist.pk, day.weekday()))
+            if location is None or _has_appointments(therapist, location, day):
+                continue
+            booked_by = desk_for.get(location.pk) or therapist
+            created += _seed_day(
+                day, therapist, t_index, location, booked_by, types=types, patients=patients
+            )
+    _age_todays_appointments(today)
+    return {"types": types, "appointments": created}
+
+
+def _seed_types() -> dict[str, AppointmentType]:
     types = {}
     for name, minutes, colour, is_dn in TYPES:
         types[name], _ = AppointmentType.objects.get_or_create(
             name=name, defaults={"duration_minutes": minutes, "colour": colour, "is_dn": is_dn}
         )
+    return types
+
+
+def _seed_opening_hours(locations: list) -> None:
     for location in locations:
         for weekday in range(5):
             OpeningHours.objects.get_or_create(
@@ -55,13 +90,16 @@ def seed_booking(*, today: dt.date, locations: list, users: dict) -> dict:
             defaults={"opens": SATURDAY_OPENING[0], "closes": SATURDAY_OPENING[1]},
         )
 
+
+def _seed_working_hours(therapists: list, locations: list) -> dict[tuple[int, int], object]:
+    """Each therapist's shifts; returns (therapist pk, weekday) -> the location they work at.
+
+    Their locations come in the order the demo staff list gives them, so that every location
+    has someone working every weekday."""
     from clinic.staff.demo import STAFF
 
-    therapists = [user for user in users.values() if user.role is Role.THERAPIST]
-    # Each demo therapist's locations in the order the demo staff list gives them, so that
-    # every location has someone working every weekday.
     listed = {spec.username: [locations[i] for i in spec.locations] for spec in STAFF}
-    schedule: dict[tuple[int, int], object] = {}  # (therapist pk, weekday) -> location
+    schedule: dict[tuple[int, int], object] = {}
     for therapist in therapists:
         theirs = listed.get(therapist.username) or list(therapist.locations.all())
         for index, location in enumerate(theirs[:2]):
@@ -74,62 +112,54 @@ def seed_booking(*, today: dt.date, locations: list, users: dict) -> dict:
                         starts=starts,
                         defaults={"location": location, "ends": ends},
                     )
+    return schedule
 
-    from patients.models import Patient
 
-    patients = list(Patient.objects.filter(archived_at__isnull=True).order_by("last_name"))
-    if not patients:
-        return {"types": types, "appointments": 0}
-    desk_for = {}
-    for user in users.values():
-        if user.role is Role.FRONT_DESK:
-            for location in user.locations.all():
-                desk_for.setdefault(location.pk, user)
+def _has_appointments(therapist, location, day: dt.date) -> bool:
+    start_of_day, end_of_day = day_bounds(day, location.zone)
+    return Appointment.objects.filter(
+        therapist=therapist,
+        location=location,
+        starts_at__gte=start_of_day,
+        starts_at__lt=end_of_day,
+    ).exists()
+
+
+def _seed_day(
+    day: dt.date, therapist, t_index: int, location, booked_by, *, types: dict, patients: list
+) -> int:
+    """About half of the therapist's candidate starts that day, each in the first free room
+    (a deterministic pattern picks the starts, types and patients). Returns how many."""
+    start_of_day = day_bounds(day, location.zone)[0]
+    rooms = list(location.rooms.filter(is_active=True).order_by("name"))
     type_cycle = list(types.values())
     created = 0
-    for offset in range(HORIZON_DAYS + 1):
-        day = today + dt.timedelta(days=offset)
-        for t_index, therapist in enumerate(therapists):
-            location = schedule.get((therapist.pk, day.weekday()))
-            if location is None:
+    for s_index, (hour, minute) in enumerate(STARTS):
+        if (day.toordinal() + 3 * s_index + 5 * t_index) % 7 in (1, 4, 6):
+            continue
+        appointment_type = type_cycle[(day.toordinal() + s_index + t_index) % 3]
+        if (hour, minute) == (11, 15) and appointment_type.duration_minutes > 45:
+            appointment_type = types["DN follow-up"]  # the morning shift ends at 12
+        patient = patients[(day.toordinal() * 3 + s_index * 7 + t_index) % len(patients)]
+        starts_at = local_to_utc(day, dt.time(hour, minute), location.zone)
+        for r_offset in range(len(rooms)):
+            room = rooms[(s_index + t_index + r_offset) % len(rooms)]
+            try:
+                services.appointment_book(
+                    location=location,
+                    patient=patient,
+                    appointment_type=appointment_type,
+                    therapist=therapist,
+                    room=room,
+                    starts_at=starts_at,
+                    booked_by=booked_by,
+                    now=start_of_day,
+                )
+            except ValidationError:
                 continue
-            start_of_day, end_of_day = day_bounds(day, location.zone)
-            if Appointment.objects.filter(
-                therapist=therapist,
-                location=location,
-                starts_at__gte=start_of_day,
-                starts_at__lt=end_of_day,
-            ).exists():
-                continue
-            rooms = list(location.rooms.filter(is_active=True).order_by("name"))
-            booked_by = desk_for.get(location.pk) or therapist
-            for s_index, (hour, minute) in enumerate(STARTS):
-                if (day.toordinal() + 3 * s_index + 5 * t_index) % 7 in (1, 4, 6):
-                    continue
-                appointment_type = type_cycle[(day.toordinal() + s_index + t_index) % 3]
-                if (hour, minute) == (11, 15) and appointment_type.duration_minutes > 45:
-                    appointment_type = types["DN follow-up"]  # the morning shift ends at 12
-                patient = patients[(day.toordinal() * 3 + s_index * 7 + t_index) % len(patients)]
-                starts_at = local_to_utc(day, dt.time(hour, minute), location.zone)
-                for r_offset in range(len(rooms)):
-                    room = rooms[(s_index + t_index + r_offset) % len(rooms)]
-                    try:
-                        services.appointment_book(
-                            location=location,
-                            patient=patient,
-                            appointment_type=appointment_type,
-                            therapist=therapist,
-                            room=room,
-                            starts_at=starts_at,
-                            booked_by=booked_by,
-                            now=start_of_day,
-                        )
-                    except ValidationError:
-                        continue
-                    created += 1
-                    break
-    _age_todays_appointments(today)
-    return {"types": types, "appointments": created}
+            created += 1
+            break
+    return created
 
 
 def _age_todays_appointments(today: dt.date) -> None:

@@ -218,43 +218,80 @@ def free_slots(
         start=after,
         end=horizon_end,
     )
-    length = int(duration.total_seconds() // 60)
+    search = _SlotSearch(
+        schedule=schedule,
+        duration=duration,
+        after=after,
+        rooms=rooms,
+        therapist_busy=therapist_busy,
+        room_busy=room_busy,
+        step_minutes=step_minutes,
+    )
     results: list[Slot] = []
     for offset in range(horizon_days + 1):
-        day = first_day + dt.timedelta(days=offset)
-        opening = schedule.opening_on(day)
-        if opening is None:
-            continue
-        found: list[Slot] = []
-        for therapist in therapists:
-            if schedule.absence_on(therapist.pk, day) is not None:
-                continue
-            last_end = None
-            for window in schedule.working_on(therapist.pk, day):
-                low = max(minutes_of(window.starts), minutes_of(opening.starts))
-                high = min(minutes_of(window.ends), minutes_of(opening.ends))
-                minute = -(-low // step_minutes) * step_minutes
-                while minute + length <= high:
-                    try:
-                        start = local_to_utc(day, dt.time(minute // 60, minute % 60), zone)
-                    except ValidationError:  # a wall time skipped by DST
-                        minute += step_minutes
-                        continue
-                    end = start + duration
-                    if (
-                        start >= after
-                        and (last_end is None or start >= last_end)
-                        and not _overlaps(therapist_busy[therapist.pk], start, end)
-                    ):
-                        room = next(
-                            (r for r in rooms if not _overlaps(room_busy[r.pk], start, end)), None
-                        )
-                        if room is not None:
-                            found.append(Slot(start, end, therapist, room, zone))
-                            last_end = end
-                    minute += step_minutes
-        found.sort(key=lambda slot: (slot.starts_at, str(slot.therapist)))
-        results.extend(found)
+        results.extend(search.day_slots(first_day + dt.timedelta(days=offset), therapists))
         if len(results) >= count:
             break
     return results[:count]
+
+
+@dataclass(frozen=True)
+class _SlotSearch:
+    """What free_slots looks for, the same for every therapist and day."""
+
+    schedule: Schedule
+    duration: dt.timedelta
+    after: dt.datetime
+    rooms: Sequence
+    therapist_busy: dict[int, list]
+    room_busy: dict[int, list]
+    step_minutes: int
+
+    def day_slots(self, day: dt.date, therapists: Sequence) -> list[Slot]:
+        """Every therapist's free starts on an open day, in time order."""
+        opening = self.schedule.opening_on(day)
+        if opening is None:
+            return []
+        found: list[Slot] = []
+        for therapist in therapists:
+            if self.schedule.absence_on(therapist.pk, day) is None:
+                found.extend(self.therapist_slots(therapist, day, opening))
+        found.sort(key=lambda slot: (slot.starts_at, str(slot.therapist)))
+        return found
+
+    def therapist_slots(self, therapist, day: dt.date, opening: Window) -> list[Slot]:
+        """The therapist's free starts that day, on the grid, inside their working hours
+        and the opening hours, each with a free room; one suggestion does not overlap the
+        one before."""
+        zone = self.schedule.location.zone
+        step, length = self.step_minutes, int(self.duration.total_seconds() // 60)
+        busy = self.therapist_busy[therapist.pk]
+        found: list[Slot] = []
+        last_end = None
+        for window in self.schedule.working_on(therapist.pk, day):
+            low = max(minutes_of(window.starts), minutes_of(opening.starts))
+            high = min(minutes_of(window.ends), minutes_of(opening.ends))
+            minute = -(-low // step) * step
+            while minute + length <= high:
+                try:
+                    start = local_to_utc(day, dt.time(minute // 60, minute % 60), zone)
+                except ValidationError:  # a wall time skipped by DST
+                    minute += step
+                    continue
+                end = start + self.duration
+                if (
+                    start >= self.after
+                    and (last_end is None or start >= last_end)
+                    and not _overlaps(busy, start, end)
+                ):
+                    room = self.free_room(start, end)
+                    if room is not None:
+                        found.append(Slot(start, end, therapist, room, zone))
+                        last_end = end
+                minute += step
+        return found
+
+    def free_room(self, start: dt.datetime, end: dt.datetime):
+        return next(
+            (r for r in self.rooms if not _overlaps(self.room_busy[r.pk], start, end)), None
+        )

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.booking.models import Appointment, AppointmentType, text_colour_on
-from clinic.booking.schedule import Schedule, Window
+from clinic.booking.schedule import Schedule, Slot, Window, free_slots
 from clinic.booking.times import day_bounds, minutes_of
 from clinic.staff.models import Location, Room, User
 from clinic.staff.roles import Role
@@ -96,6 +96,52 @@ def patient_matches(query: str, *, limit: int = 15) -> list:
     for word in words:
         patients = patients.filter(search_name__contains=word)
     return list(patients.order_by("last_name", "first_name", "date_of_birth")[:limit])
+
+
+def start_location(user: User, remembered: int | None) -> Location | None:
+    """The calendar to open: the location last looked at while the user may still open it,
+    else the first one they may."""
+    locations = calendar_locations(user)
+    location = locations.filter(pk=remembered).first() if remembered else None
+    return location or locations.first()
+
+
+def bookable_patient(pk) -> Patient | None:
+    """The patient with this primary key unless archived (archived records take no bookings)."""
+    if pk is None:
+        return None
+    return Patient.objects.filter(pk=pk, archived_at__isnull=True).first()
+
+
+def bookable_type(pk: int | None) -> AppointmentType | None:
+    return bookable_types().filter(pk=pk).first() if pk else None
+
+
+def slot_search(
+    *,
+    location: Location,
+    appointment_type: AppointmentType,
+    therapist_id: int | None,
+    room_id: int | None,
+    day: dt.date | None,
+    now: dt.datetime,
+) -> list[Slot]:
+    """The next free slots for the type at the location, with the chosen therapist or room
+    (any when None), from ``day`` (today when None) but never before ``now``."""
+    therapists = list(therapists_at(location))
+    if therapist_id:
+        therapists = [t for t in therapists if t.pk == therapist_id]
+    rooms = list(bookable_rooms(location))
+    if room_id:
+        rooms = [r for r in rooms if r.pk == room_id]
+    after = now if day is None else max(now, day_bounds(day, location.zone)[0])
+    return free_slots(
+        location=location,
+        duration=appointment_type.duration,
+        after=after,
+        therapists=therapists,
+        rooms=rooms,
+    )
 
 
 # --- Day view -------------------------------------------------------------------------------
@@ -291,143 +337,197 @@ def day_calendar(
     start, end = day_bounds(day, zone)
     rows = _day_appointments(user, location, start, end)
     active = [row for row in rows if _active(row)]
-    own_only = not sees_whole_location(user)
-
-    if by == "room":
-        room_ids = {row.room_id for row in rows}
-        resources = list(
-            Room.objects.filter(location=location)
-            .filter(Q(is_active=True) | Q(pk__in=room_ids))
-            .order_by("name")
-        )
-        therapist_ids = {row.therapist_id for row in rows}
-    else:
-        if own_only:
-            resources = [user]
-        else:
-            therapist_ids = {row.therapist_id for row in rows}
-            resources = list(
-                User.objects.filter(
-                    Q(locations=location, groups__name=Role.THERAPIST.label, is_active=True)
-                    | Q(pk__in=therapist_ids)
-                )
-                .distinct()
-                .order_by("last_name", "first_name", "username")
-            )
-        therapist_ids = {resource.pk for resource in resources}
+    resources, therapist_ids = _day_resources(location=location, by=by, user=user, rows=rows)
     schedule = Schedule.load(location, therapist_ids=therapist_ids, first_day=day, last_day=day)
     opening = schedule.opening_on(day)
-
     windows: list[Window] = [opening] if opening else []
     if by != "room":
         for resource in resources:
             windows.extend(schedule.working_on(resource.pk, day))
-    low, high = _range_minutes(active, zone, day, windows)
-
-    def top_of(minute: int) -> float:
-        return round((minute - low) * PX_PER_MINUTE, 1)
-
-    def band(window: Window, label: str) -> tuple[float, float, str, str]:
-        first = max(minutes_of(window.starts), low)
-        last = min(minutes_of(window.ends), high)
-        return (
-            top_of(first),
-            round((last - first) * PX_PER_MINUTE, 1),
-            label,
-            place(at=first - low, length=last - first),
-        )
-
+    grid = _Grid(*_range_minutes(active, zone, day, windows), zone=zone, day=day)
     book_url = reverse("booking:book", args=[location.pk])
     columns: list[Column] = []
     for resource in resources:
         if by == "room":
-            column = Column("room", resource, resource.name)
+            column, open_windows = _room_column(resource, opening, grid)
             mine = [row for row in active if row.room_id == resource.pk]
-            open_windows = [opening] if opening else []
-            column.bands = [band(window, "Open") for window in open_windows]
-            if not opening:
-                column.note = "Closed"
         else:
-            column = Column("therapist", resource, str(resource))
+            column, open_windows = _therapist_column(resource, schedule, opening, grid)
             mine = [row for row in active if row.therapist_id == resource.pk]
-            absence = schedule.absence_on(resource.pk, day)
-            open_windows = []
-            if absence is not None:
-                column.note = f"Away: {absence.get_kind_display().lower()}"
-            else:
-                for window in schedule.working_on(resource.pk, day):
-                    if opening:
-                        clipped = Window(
-                            max(window.starts, opening.starts), min(window.ends, opening.ends)
-                        )
-                        if clipped.starts < clipped.ends:
-                            open_windows.append(clipped)
-                if not open_windows:
-                    column.note = "Not working"
-            column.bands = [band(window, "Working") for window in open_windows]
-        for row in mine:
-            first = max(_minute_in_day(row.starts_at, zone, day), low)
-            last = min(_minute_in_day(row.ends_at, zone, day), high)
-            block = Block(
-                appointment=row,
-                top=top_of(first),
-                height=max(round((last - first) * PX_PER_MINUTE, 1), MIN_BLOCK_PX),
-                starts=row.starts_at.astimezone(zone),
-                ends=row.ends_at.astimezone(zone),
-            )
-            who = row.therapist if by == "room" else row.room
-            block.url = row.url
-            block.place = place(at=first - low, length=last - first)  # the CSS keeps the least
-            block.colour = row.colour
-            block.ink = "dark" if text_colour_on(row.colour) == "#000000" else "light"
-            block.time_label = f"{block.starts:%H:%M}–{block.ends:%H:%M}"
-            block.patient_name = row.patient
-            block.meta = f"{row.kind} · {who} · {row.status_label}"
-            column.blocks.append(block)
+        column.blocks = [_block(row, grid, by=by) for row in mine]
         if can_book:
-            busy = [
-                (_minute_in_day(row.starts_at, zone, day), _minute_in_day(row.ends_at, zone, day))
-                for row in mine
-            ]
-            for window in open_windows:
-                minute = -(-minutes_of(window.starts) // SLOT_MINUTES) * SLOT_MINUTES
-                while minute + SLOT_MINUTES <= minutes_of(window.ends):
-                    if not any(s < minute + SLOT_MINUTES and minute < e for s, e in busy):
-                        slot = FreeSlot(
-                            at=dt.time(minute // 60, minute % 60),
-                            top=top_of(minute),
-                            height=round(SLOT_MINUTES * PX_PER_MINUTE, 1),
-                        )
-                        slot.label = f"{slot.at:%H:%M}"
-                        slot.place = place(at=minute - low, length=SLOT_MINUTES)
-                        slot.url = (
-                            f"{book_url}?date={day:%Y-%m-%d}&time={slot.label}"
-                            f"&{column.key}={column.resource.pk}"
-                        )
-                        column.free.append(slot)
-                    minute += SLOT_MINUTES
+            column.free = _free_slots(column, mine, open_windows, grid, book_url=book_url)
         columns.append(column)
-
-    hours = [
-        (f"{minute // 60:02d}:00", top_of(minute), place(at=minute - low))
-        for minute in range(low, high, 60)
-    ]
-    history = [row for row in rows if not _active(row)]
-    for row in history:
-        starts, ends = row.starts_at.astimezone(zone), row.ends_at.astimezone(zone)
-        row.time_label = f"{starts:%H:%M}–{ends:%H:%M}"
     return DayCalendar(
         location=location,
         day=day,
         by=by,
         columns=columns,
-        hours=hours,
-        height=round((high - low) * PX_PER_MINUTE, 1),
-        height_place=place(length=high - low),
-        history=history,
+        hours=[
+            (f"{minute // 60:02d}:00", grid.top_of(minute), place(at=minute - grid.low))
+            for minute in grid.minutes(60)
+        ],
+        height=grid.px(grid.high - grid.low),
+        height_place=place(length=grid.high - grid.low),
+        history=_history(rows, zone),
         active_count=len(active),
         opening=opening,
     )
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The day's scale: minutes ``low`` to ``high`` of ``day`` (local), PX_PER_MINUTE each."""
+
+    low: int
+    high: int
+    zone: object
+    day: dt.date
+
+    def px(self, minutes: int) -> float:
+        return round(minutes * PX_PER_MINUTE, 1)
+
+    def top_of(self, minute: int) -> float:
+        return self.px(minute - self.low)
+
+    def minutes(self, step: int) -> range:
+        return range(self.low, self.high, step)
+
+    def minute_of(self, moment: dt.datetime) -> int:
+        return _minute_in_day(moment, self.zone, self.day)
+
+    def band(self, window: Window, label: str) -> tuple[float, float, str, str]:
+        first = max(minutes_of(window.starts), self.low)
+        last = min(minutes_of(window.ends), self.high)
+        return (
+            self.top_of(first),
+            self.px(last - first),
+            label,
+            place(at=first - self.low, length=last - first),
+        )
+
+
+def _day_resources(
+    *, location: Location, by: str, user: User, rows: list[DayAppointment]
+) -> tuple[list, set[int]]:
+    """The day's columns (rooms, or therapists: just the user unless they see the whole
+    location), with any resource that has an appointment that day, and the therapists whose
+    hours the calendar needs."""
+    if by == "room":
+        room_ids = {row.room_id for row in rows}
+        rooms = list(
+            Room.objects.filter(location=location)
+            .filter(Q(is_active=True) | Q(pk__in=room_ids))
+            .order_by("name")
+        )
+        return rooms, {row.therapist_id for row in rows}
+    if not sees_whole_location(user):
+        therapists = [user]
+    else:
+        therapist_ids = {row.therapist_id for row in rows}
+        therapists = list(
+            User.objects.filter(
+                Q(locations=location, groups__name=Role.THERAPIST.label, is_active=True)
+                | Q(pk__in=therapist_ids)
+            )
+            .distinct()
+            .order_by("last_name", "first_name", "username")
+        )
+    return therapists, {therapist.pk for therapist in therapists}
+
+
+def _room_column(room: Room, opening: Window | None, grid: _Grid) -> tuple[Column, list[Window]]:
+    """A room's column and when it can be booked: the location's opening hours."""
+    column = Column("room", room, room.name)
+    open_windows = [opening] if opening else []
+    column.bands = [grid.band(window, "Open") for window in open_windows]
+    if not opening:
+        column.note = "Closed"
+    return column, open_windows
+
+
+def _therapist_column(
+    therapist: User, schedule: Schedule, opening: Window | None, grid: _Grid
+) -> tuple[Column, list[Window]]:
+    """A therapist's column and when they can be booked: their working hours inside the
+    opening hours, none when they are away."""
+    column = Column("therapist", therapist, str(therapist))
+    absence = schedule.absence_on(therapist.pk, grid.day)
+    open_windows = []
+    if absence is not None:
+        column.note = f"Away: {absence.get_kind_display().lower()}"
+    else:
+        for window in schedule.working_on(therapist.pk, grid.day):
+            if opening:
+                clipped = Window(max(window.starts, opening.starts), min(window.ends, opening.ends))
+                if clipped.starts < clipped.ends:
+                    open_windows.append(clipped)
+        if not open_windows:
+            column.note = "Not working"
+    column.bands = [grid.band(window, "Working") for window in open_windows]
+    return column, open_windows
+
+
+def _block(row: DayAppointment, grid: _Grid, *, by: str) -> Block:
+    first = max(grid.minute_of(row.starts_at), grid.low)
+    last = min(grid.minute_of(row.ends_at), grid.high)
+    block = Block(
+        appointment=row,
+        top=grid.top_of(first),
+        height=max(grid.px(last - first), MIN_BLOCK_PX),
+        starts=row.starts_at.astimezone(grid.zone),
+        ends=row.ends_at.astimezone(grid.zone),
+    )
+    who = row.therapist if by == "room" else row.room
+    block.url = row.url
+    block.place = place(at=first - grid.low, length=last - first)  # the CSS keeps the least
+    block.colour = row.colour
+    block.ink = "dark" if text_colour_on(row.colour) == "#000000" else "light"
+    block.time_label = f"{block.starts:%H:%M}–{block.ends:%H:%M}"
+    block.patient_name = row.patient
+    block.meta = f"{row.kind} · {who} · {row.status_label}"
+    return block
+
+
+def _free_slots(
+    column: Column,
+    mine: list[DayAppointment],
+    open_windows: list[Window],
+    grid: _Grid,
+    *,
+    book_url: str,
+) -> list[FreeSlot]:
+    """The column's free half hours inside its open windows, each linking to the booking
+    form with the day, time and resource filled in."""
+    busy = [(grid.minute_of(row.starts_at), grid.minute_of(row.ends_at)) for row in mine]
+    slots = []
+    for window in open_windows:
+        minute = -(-minutes_of(window.starts) // SLOT_MINUTES) * SLOT_MINUTES
+        while minute + SLOT_MINUTES <= minutes_of(window.ends):
+            if not any(s < minute + SLOT_MINUTES and minute < e for s, e in busy):
+                slot = FreeSlot(
+                    at=dt.time(minute // 60, minute % 60),
+                    top=grid.top_of(minute),
+                    height=grid.px(SLOT_MINUTES),
+                )
+                slot.label = f"{slot.at:%H:%M}"
+                slot.place = place(at=minute - grid.low, length=SLOT_MINUTES)
+                slot.url = (
+                    f"{book_url}?date={grid.day:%Y-%m-%d}&time={slot.label}"
+                    f"&{column.key}={column.resource.pk}"
+                )
+                slots.append(slot)
+            minute += SLOT_MINUTES
+    return slots
+
+
+def _history(rows: list[DayAppointment], zone) -> list[DayAppointment]:
+    """The day's cancelled and missed appointments, with their times for the list."""
+    history = [row for row in rows if not _active(row)]
+    for row in history:
+        starts, ends = row.starts_at.astimezone(zone), row.ends_at.astimezone(zone)
+        row.time_label = f"{starts:%H:%M}–{ends:%H:%M}"
+    return history
 
 
 # --- Week view ------------------------------------------------------------------------------

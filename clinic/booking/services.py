@@ -22,6 +22,7 @@ import datetime as dt
 import enum
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
@@ -88,6 +89,46 @@ class SlotTaken(ValidationError):
             }
         )
         self.fields = tuple(errors)
+
+
+# --- What a user may do ---------------------------------------------------------------------
+
+
+def may_book(user: User, location: Location) -> bool:
+    """New bookings: the permission, at a location still open for them."""
+    return user.has_perm("clinic.add_appointment") and location.is_active
+
+
+def is_changeable(appointment: Appointment) -> bool:
+    """Only a booked appointment is rescheduled or cancelled."""
+    return appointment.status == Status.BOOKED
+
+
+def only_booked_message(appointment: Appointment, *, action: str) -> str:
+    """Why an appointment that is not booked cannot be ``action`` ("rescheduled", ...)."""
+    return (
+        f"Only a booked appointment can be {action}; this one is "
+        f"{appointment.get_status_display().lower()}."
+    )
+
+
+def appointment_actions(
+    *, appointment: Appointment, user: User, now: dt.datetime | None = None
+) -> dict[str, bool]:
+    """Which of the visit's changes the appointment page offers this user now."""
+    now = now or timezone.now()
+    booked = appointment.status == Status.BOOKED
+    started = appointment.starts_at <= now
+    on_the_day = appointment.local_starts_at.date() == local_today(appointment.location.zone)
+    return {
+        "can_move": booked and user.has_perm("clinic.change_appointment"),
+        "can_cancel": booked and user.has_perm("clinic.cancel_appointment"),
+        "can_check_in": booked and on_the_day and user.has_perm("clinic.check_in_appointment"),
+        "can_complete": appointment.status in (Status.BOOKED, Status.CHECKED_IN)
+        and started
+        and user.has_perm("clinic.complete_appointment"),
+        "can_no_show": booked and started and user.has_perm("clinic.mark_no_show"),
+    }
 
 
 # --- Guards ---------------------------------------------------------------------------------
@@ -294,6 +335,35 @@ def _defer_overlap_checks(defer: bool) -> None:
             cursor.execute(f"SET CONSTRAINTS {', '.join(OVERLAP_CONSTRAINTS)} {mode}")
 
 
+def _check_slots(
+    intervals: Sequence[tuple[dt.datetime, dt.datetime]],
+    *,
+    location: Location,
+    therapist: User,
+    room: Room,
+    patient,
+    by: User,
+    override_reason: str,
+    now: dt.datetime,
+    ignore_ids: Iterable[int] = (),
+) -> bool:
+    """Inside the write's transaction, after the locks: refuse clashes (SlotTaken), then
+    times outside opening or working hours unless a manager overrides them. True when
+    overridden."""
+    clashes = _find_clashes(
+        intervals,
+        therapist=therapist,
+        room=room,
+        zone=location.zone,
+        patient=patient,
+        ignore_ids=ignore_ids,
+    )
+    if clashes:
+        raise SlotTaken(clashes)
+    problems = _hours_problems(intervals, location=location, therapist=therapist, now=now)
+    return _check_override(problems, override_reason=override_reason, by=by)
+
+
 # --- Booking --------------------------------------------------------------------------------
 
 
@@ -347,15 +417,7 @@ def appointment_book_series(
     (09:00 stays 09:00 across DST changes). All or nothing: one clash or one problem refuses
     the whole series, listing the dates. Several appointments share a new series id."""
     now = now or timezone.now()
-    if not 1 <= occurrences <= MAX_OCCURRENCES:
-        raise ValidationError(
-            {"occurrences": f"Book between 1 and {MAX_OCCURRENCES} appointments at once."}
-        )
-    if not 1 <= interval_weeks <= MAX_INTERVAL_WEEKS:
-        raise ValidationError({"repeat": "Repeat every 1 to 4 weeks."})
-    notes = (notes or "").strip()
-    if len(notes) > 500:
-        raise ValidationError({"notes": "Keep notes under 500 characters."})
+    notes = _check_series(occurrences=occurrences, interval_weeks=interval_weeks, notes=notes)
     _check_parties(
         location=location,
         patient=patient,
@@ -370,56 +432,104 @@ def appointment_book_series(
         for index in range(occurrences)
     ]
     plans = [(start, start + appointment_type.duration) for start in starts]
-    series_id = uuid.uuid4() if occurrences > 1 else None
+    booking = _Booking(
+        location=location,
+        patient=patient,
+        appointment_type=appointment_type,
+        therapist=therapist,
+        room=room,
+        booked_by=booked_by,
+        notes=notes,
+        series_id=uuid.uuid4() if occurrences > 1 else None,
+        override_reason=override_reason.strip(),
+    )
+    return _guarded(lambda: _book(booking, plans, now=now), therapist=therapist, room=room)
 
-    def write() -> list[Appointment]:
-        with transaction.atomic():
-            _lock_resources(therapist_ids=[therapist.pk], room_ids=[room.pk])
-            clashes = _find_clashes(
-                plans, therapist=therapist, room=room, zone=zone, patient=patient
-            )
-            if clashes:
-                raise SlotTaken(clashes)
-            problems = _hours_problems(plans, location=location, therapist=therapist, now=now)
-            overridden = _check_override(problems, override_reason=override_reason, by=booked_by)
-            created = []
-            for start, end in plans:
-                appointment = Appointment(
-                    location=location,
-                    patient=patient,
-                    appointment_type=appointment_type,
-                    therapist=therapist,
-                    room=room,
-                    starts_at=start,
-                    ends_at=end,
-                    series_id=series_id,
-                    notes=notes,
-                    override_reason=override_reason.strip() if overridden else "",
-                    override_by=booked_by if overridden else None,
-                    created_by=booked_by,
-                )
-                # Overlaps and hours are checked above, end-after-start and the cancel reason
-                # in Appointment.clean(); the related rows were just read. The database
-                # enforces every constraint and foreign key again.
-                appointment.full_clean(exclude=RELATIONS, validate_constraints=False)
-                appointment.save()
-                created.append(appointment)
-            detail = f"{therapist}, {room.name}"
-            if overridden:
-                detail += f". Outside hours, overridden: {override_reason.strip()}"
-            AppointmentEvent.objects.bulk_create(
-                AppointmentEvent(
-                    appointment=appointment,
-                    kind=AppointmentEvent.Kind.BOOKED,
-                    at=now,
-                    by=booked_by,
-                    detail=detail[:500],
-                )
-                for appointment in created
-            )
-            return created
 
-    return _guarded(write, therapist=therapist, room=room)
+@dataclass(frozen=True)
+class _Booking:
+    """What every appointment of one booking (a series or a single one) shares."""
+
+    location: Location
+    patient: object
+    appointment_type: AppointmentType
+    therapist: User
+    room: Room
+    booked_by: User
+    notes: str
+    series_id: uuid.UUID | None
+    override_reason: str  # trimmed
+
+    def appointment(self, start: dt.datetime, end: dt.datetime, *, overridden: bool):
+        return Appointment(
+            location=self.location,
+            patient=self.patient,
+            appointment_type=self.appointment_type,
+            therapist=self.therapist,
+            room=self.room,
+            starts_at=start,
+            ends_at=end,
+            series_id=self.series_id,
+            notes=self.notes,
+            override_reason=self.override_reason if overridden else "",
+            override_by=self.booked_by if overridden else None,
+            created_by=self.booked_by,
+        )
+
+
+def _check_series(*, occurrences: int, interval_weeks: int, notes: str) -> str:
+    """The series' own limits; the notes, trimmed."""
+    if not 1 <= occurrences <= MAX_OCCURRENCES:
+        raise ValidationError(
+            {"occurrences": f"Book between 1 and {MAX_OCCURRENCES} appointments at once."}
+        )
+    if not 1 <= interval_weeks <= MAX_INTERVAL_WEEKS:
+        raise ValidationError({"repeat": "Repeat every 1 to 4 weeks."})
+    notes = (notes or "").strip()
+    if len(notes) > 500:
+        raise ValidationError({"notes": "Keep notes under 500 characters."})
+    return notes
+
+
+def _book(
+    booking: _Booking, plans: Sequence[tuple[dt.datetime, dt.datetime]], *, now: dt.datetime
+) -> list[Appointment]:
+    """The write of a booking (run by _guarded): one appointment per (start, end) planned."""
+    with transaction.atomic():
+        _lock_resources(therapist_ids=[booking.therapist.pk], room_ids=[booking.room.pk])
+        overridden = _check_slots(
+            plans,
+            location=booking.location,
+            therapist=booking.therapist,
+            room=booking.room,
+            patient=booking.patient,
+            by=booking.booked_by,
+            override_reason=booking.override_reason,
+            now=now,
+        )
+        created = []
+        for start, end in plans:
+            appointment = booking.appointment(start, end, overridden=overridden)
+            # Overlaps and hours are checked above, end-after-start and the cancel reason
+            # in Appointment.clean(); the related rows were just read. The database
+            # enforces every constraint and foreign key again.
+            appointment.full_clean(exclude=RELATIONS, validate_constraints=False)
+            appointment.save()
+            created.append(appointment)
+        detail = f"{booking.therapist}, {booking.room.name}"
+        if overridden:
+            detail += f". Outside hours, overridden: {booking.override_reason}"
+        AppointmentEvent.objects.bulk_create(
+            AppointmentEvent(
+                appointment=appointment,
+                kind=AppointmentEvent.Kind.BOOKED,
+                at=now,
+                by=booking.booked_by,
+                detail=detail[:500],
+            )
+            for appointment in created
+        )
+        return created
 
 
 def series_members(appointment: Appointment, *, scope: Scope) -> Q:
@@ -443,88 +553,55 @@ def appointment_move(
     """Reschedule a booked appointment (and, with Scope.FOLLOWING, the booked ones after it
     in its series: each moves by the same number of days to the same new local time).
     Lengths stay as they were. Returns the moved appointments."""
-    now = now or timezone.now()
-    therapist = therapist or appointment.therapist
-    room = room or appointment.room
-    location = appointment.location
-    zone = location.zone
-    _check_parties(location=location, patient=appointment.patient, therapist=therapist, room=room)
-    old_local = appointment.local_starts_at
-    new_local = starts_at.astimezone(zone)
-    day_shift = new_local.date() - old_local.date()
+    move = _Move(
+        appointment=appointment,
+        starts_at=starts_at,
+        therapist=therapist or appointment.therapist,
+        room=room or appointment.room,
+        moved_by=moved_by,
+        override_reason=override_reason.strip(),
+        now=now or timezone.now(),
+    )
+    _check_parties(
+        location=appointment.location,
+        patient=appointment.patient,
+        therapist=move.therapist,
+        room=move.room,
+    )
+    return _guarded(lambda: move.write(scope), therapist=move.therapist, room=move.room)
 
-    def write() -> list[Appointment]:
+
+@dataclass(frozen=True)
+class _Move:
+    """One reschedule: the appointment and where it goes; ``write`` runs in _guarded."""
+
+    appointment: Appointment
+    starts_at: dt.datetime
+    therapist: User
+    room: Room
+    moved_by: User
+    override_reason: str  # trimmed
+    now: dt.datetime
+
+    def write(self, scope: Scope) -> list[Appointment]:
         with transaction.atomic():
-            _lock_resources(therapist_ids=[therapist.pk], room_ids=[room.pk])
-            members = list(
-                Appointment.objects.select_for_update()
-                .filter(series_members(appointment, scope=scope), status=Status.BOOKED)
-                .order_by("starts_at")
+            _lock_resources(therapist_ids=[self.therapist.pk], room_ids=[self.room.pk])
+            plans = [(m, *self.new_times(m)) for m in self.locked_members(scope)]
+            overridden = _check_slots(
+                [(start, end) for _, start, end in plans],
+                location=self.appointment.location,
+                therapist=self.therapist,
+                room=self.room,
+                patient=self.appointment.patient,
+                by=self.moved_by,
+                override_reason=self.override_reason,
+                now=self.now,
+                ignore_ids=[member.pk for member, _, _ in plans],
             )
-            if appointment.pk not in {member.pk for member in members}:
-                current = Appointment.objects.get(pk=appointment.pk)
-                raise ValidationError(
-                    f"Only a booked appointment can be rescheduled; this one is "
-                    f"{current.get_status_display().lower()}."
-                )
-            plans = []
-            for member in members:
-                if member.pk == appointment.pk:
-                    start = starts_at
-                else:
-                    member_day = member.starts_at.astimezone(zone).date()
-                    start = local_to_utc(member_day + day_shift, new_local.time(), zone)
-                plans.append((member, start, start + (member.ends_at - member.starts_at)))
-            intervals = [(start, end) for _, start, end in plans]
-            clashes = _find_clashes(
-                intervals,
-                therapist=therapist,
-                room=room,
-                zone=zone,
-                patient=appointment.patient,
-                ignore_ids=[member.pk for member in members],
-            )
-            if clashes:
-                raise SlotTaken(clashes)
-            problems = _hours_problems(intervals, location=location, therapist=therapist, now=now)
-            overridden = _check_override(problems, override_reason=override_reason, by=moved_by)
             several = len(plans) > 1
             if several:
                 _defer_overlap_checks(True)
-            events = []
-            for member, start, end in plans:
-                updated = Appointment.objects.filter(pk=member.pk, status=Status.BOOKED).update(
-                    starts_at=start,
-                    ends_at=end,
-                    therapist=therapist,
-                    room=room,
-                    override_reason=override_reason.strip() if overridden else "",
-                    override_by=moved_by if overridden else None,
-                    # A new time deserves a new reminder.
-                    reminder_sent_at=(
-                        None if start != member.starts_at else member.reminder_sent_at
-                    ),
-                    updated_at=now,
-                )
-                if updated != 1:  # pragma: no cover - rows are locked above
-                    raise ValidationError("This appointment changed meanwhile. Reload the page.")
-                old_span = _span(member.starts_at, member.ends_at, zone)
-                new_span = _span(start, end, zone)
-                detail = (
-                    f"From {old_span} ({member.therapist}, {member.room.name}) "
-                    f"to {new_span} ({therapist}, {room.name})"
-                )
-                if overridden:
-                    detail += f". Outside hours, overridden: {override_reason.strip()}"
-                events.append(
-                    AppointmentEvent(
-                        appointment_id=member.pk,
-                        kind=AppointmentEvent.Kind.MOVED,
-                        at=now,
-                        by=moved_by,
-                        detail=detail[:500],
-                    )
-                )
+            events = [self.update(m, start, end, overridden=overridden) for m, start, end in plans]
             if several:
                 _defer_overlap_checks(False)  # check now, inside the guard
             AppointmentEvent.objects.bulk_create(events)
@@ -534,7 +611,63 @@ def appointment_move(
                 .order_by("starts_at")
             )
 
-    return _guarded(write, therapist=therapist, room=room)
+    def locked_members(self, scope: Scope) -> list[Appointment]:
+        """The booked appointments that move, locked; refused unless this one is booked."""
+        members = list(
+            Appointment.objects.select_for_update()
+            .filter(series_members(self.appointment, scope=scope), status=Status.BOOKED)
+            .order_by("starts_at")
+        )
+        if self.appointment.pk not in {member.pk for member in members}:
+            current = Appointment.objects.get(pk=self.appointment.pk)
+            raise ValidationError(only_booked_message(current, action="rescheduled"))
+        return members
+
+    def new_times(self, member: Appointment) -> tuple[dt.datetime, dt.datetime]:
+        """This appointment to the new start; the others of the series by the same number of
+        days, to the same new local time. Each keeps its length."""
+        zone = self.appointment.location.zone
+        new_local = self.starts_at.astimezone(zone)
+        if member.pk == self.appointment.pk:
+            start = self.starts_at
+        else:
+            day_shift = new_local.date() - self.appointment.local_starts_at.date()
+            member_day = member.starts_at.astimezone(zone).date()
+            start = local_to_utc(member_day + day_shift, new_local.time(), zone)
+        return start, start + (member.ends_at - member.starts_at)
+
+    def update(
+        self, member: Appointment, start: dt.datetime, end: dt.datetime, *, overridden: bool
+    ) -> AppointmentEvent:
+        """Move one locked appointment (a conditional UPDATE); its history event, unsaved."""
+        updated = Appointment.objects.filter(pk=member.pk, status=Status.BOOKED).update(
+            starts_at=start,
+            ends_at=end,
+            therapist=self.therapist,
+            room=self.room,
+            override_reason=self.override_reason if overridden else "",
+            override_by=self.moved_by if overridden else None,
+            # A new time deserves a new reminder.
+            reminder_sent_at=None if start != member.starts_at else member.reminder_sent_at,
+            updated_at=self.now,
+        )
+        if updated != 1:  # pragma: no cover - rows are locked above
+            raise ValidationError("This appointment changed meanwhile. Reload the page.")
+        zone = self.appointment.location.zone
+        detail = (
+            f"From {_span(member.starts_at, member.ends_at, zone)} "
+            f"({member.therapist}, {member.room.name}) "
+            f"to {_span(start, end, zone)} ({self.therapist}, {self.room.name})"
+        )
+        if overridden:
+            detail += f". Outside hours, overridden: {self.override_reason}"
+        return AppointmentEvent(
+            appointment_id=member.pk,
+            kind=AppointmentEvent.Kind.MOVED,
+            at=self.now,
+            by=self.moved_by,
+            detail=detail[:500],
+        )
 
 
 def appointment_cancel(
@@ -558,10 +691,7 @@ def appointment_cancel(
         )
         if appointment.pk not in ids:
             current = Appointment.objects.get(pk=appointment.pk)
-            raise ValidationError(
-                f"Only a booked appointment can be cancelled; this one is "
-                f"{current.get_status_display().lower()}."
-            )
+            raise ValidationError(only_booked_message(current, action="cancelled"))
         count = Appointment.objects.filter(pk__in=ids, status=Status.BOOKED).update(
             status=Status.CANCELLED,
             cancel_reason=reason,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +25,7 @@ from clinic.booking.models import (
     WorkingHours,
 )
 from clinic.common.access import requires
-from clinic.common.forms import apply_errors
+from clinic.common.forms import form_submit, saved
 from clinic.staff.models import User
 from clinic.staff.roles import Role
 
@@ -63,16 +62,18 @@ def type_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def type_create(request: HttpRequest) -> HttpResponse:
     form = AppointmentTypeForm(request.POST or None, initial={"colour": "#0d6efd"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.appointment_type_save(appointment_type=form.save(commit=False))
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Added appointment type {saved.name}.")
-            return redirect("booking:type_list")
-    return render(
-        request, "clinic/booking/type_form.html", {"form": form, "title": "Add appointment type"}
+    return form_submit(
+        request,
+        form,
+        lambda _: services.appointment_type_save(appointment_type=form.save(commit=False)),
+        on_success=lambda saved_type: saved(
+            request, "booking:type_list", message=f"Added appointment type {saved_type.name}."
+        ),
+        on_invalid=lambda: render(
+            request,
+            "clinic/booking/type_form.html",
+            {"form": form, "title": "Add appointment type"},
+        ),
     )
 
 
@@ -81,20 +82,20 @@ def type_create(request: HttpRequest) -> HttpResponse:
 def type_edit(request: HttpRequest, pk: int) -> HttpResponse:
     appointment_type = get_object_or_404(AppointmentType, pk=pk)
     form = AppointmentTypeForm(request.POST or None, instance=appointment_type)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.appointment_type_save(appointment_type=form.save(commit=False))
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(
-                request, f"Saved {saved.name}. Existing appointments keep their times."
-            )
-            return redirect("booking:type_list")
-    return render(
+    return form_submit(
         request,
-        "clinic/booking/type_form.html",
-        {"form": form, "title": f"Edit {appointment_type.name}"},
+        form,
+        lambda _: services.appointment_type_save(appointment_type=form.save(commit=False)),
+        on_success=lambda saved_type: saved(
+            request,
+            "booking:type_list",
+            message=f"Saved {saved_type.name}. Existing appointments keep their times.",
+        ),
+        on_invalid=lambda: render(
+            request,
+            "clinic/booking/type_form.html",
+            {"form": form, "title": f"Edit {appointment_type.name}"},
+        ),
     )
 
 
@@ -136,16 +137,19 @@ def hours(request: HttpRequest, pk: int) -> HttpResponse:
 def opening_hours_edit(request: HttpRequest, pk: int) -> HttpResponse:
     location = _managed_location(request, pk)
     form = OpeningHoursForm(request.POST or None, location=location)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.opening_hours_set(location=location, days=form.cleaned_data["days"])
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Saved the opening hours of {location.name}.")
-            return redirect("booking:hours", pk=location.pk)
-    return render(
-        request, "clinic/booking/opening_hours_form.html", {"form": form, "location": location}
+    return form_submit(
+        request,
+        form,
+        lambda data: services.opening_hours_set(location=location, days=data["days"]),
+        on_success=lambda _: saved(
+            request,
+            "booking:hours",
+            location.pk,
+            message=f"Saved the opening hours of {location.name}.",
+        ),
+        on_invalid=lambda: render(
+            request, "clinic/booking/opening_hours_form.html", {"form": form, "location": location}
+        ),
     )
 
 
@@ -154,20 +158,20 @@ def opening_hours_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def working_hours_add(request: HttpRequest, pk: int) -> HttpResponse:
     location = _managed_location(request, pk)
     form = WorkingHoursForm(request.POST or None, location=location)
-    if request.method == "POST" and form.is_valid():
-        try:
-            row = services.working_hours_add(location=location, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(
-                request,
-                f"{row.therapist} works at {location.name} on {row.get_weekday_display()}s "
-                f"{row.starts:%H:%M}-{row.ends:%H:%M}.",
-            )
-            return redirect("booking:hours", pk=location.pk)
-    return render(
-        request, "clinic/booking/working_hours_form.html", {"form": form, "location": location}
+    return form_submit(
+        request,
+        form,
+        lambda data: services.working_hours_add(location=location, **data),
+        on_success=lambda row: saved(
+            request,
+            "booking:hours",
+            location.pk,
+            message=f"{row.therapist} works at {location.name} on {row.get_weekday_display()}s "
+            f"{row.starts:%H:%M}-{row.ends:%H:%M}.",
+        ),
+        on_invalid=lambda: render(
+            request, "clinic/booking/working_hours_form.html", {"form": form, "location": location}
+        ),
     )
 
 
@@ -224,26 +228,28 @@ def exception_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def exception_add(request: HttpRequest) -> HttpResponse:
     form = ScheduleExceptionForm(request.POST or None, therapists=_managed_therapists(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            exception, affected = services.schedule_exception_add(
-                created_by=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = f"Recorded: {exception.therapist}, {exception}."
-            if affected:
-                plural = affected != 1
-                text += (
-                    f" {exception.therapist} has {affected} booked appointment"
-                    f"{'s' if plural else ''} then: reschedule {'them' if plural else 'it'}."
-                )
-                messages.warning(request, text)
-            else:
-                messages.success(request, text)
-            return redirect("booking:exception_list")
-    return render(request, "clinic/booking/exception_form.html", {"form": form})
+    return form_submit(
+        request,
+        form,
+        lambda data: services.schedule_exception_add(created_by=request.user, **data),
+        on_success=lambda added: _exception_recorded(request, *added),
+        on_invalid=lambda: render(request, "clinic/booking/exception_form.html", {"form": form}),
+    )
+
+
+def _exception_recorded(request: HttpRequest, exception, affected: int) -> HttpResponse:
+    """Back to the list; a warning when booked appointments fall in the absence."""
+    text = f"Recorded: {exception.therapist}, {exception}."
+    if affected:
+        plural = affected != 1
+        text += (
+            f" {exception.therapist} has {affected} booked appointment"
+            f"{'s' if plural else ''} then: reschedule {'them' if plural else 'it'}."
+        )
+        messages.warning(request, text)
+    else:
+        messages.success(request, text)
+    return redirect("booking:exception_list")
 
 
 @requires("clinic.delete_scheduleexception")

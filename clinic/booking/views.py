@@ -17,25 +17,18 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.booking import schedule, selectors, services
+from clinic.booking import selectors, services
 from clinic.booking.forms import BookingForm, CancelForm, MoveForm
 from clinic.booking.models import Appointment, AppointmentType
 from clinic.booking.readiness import readiness_for
-from clinic.booking.times import day_bounds, local_today, parse_day, week_start
+from clinic.booking.times import local_today, parse_day, week_start
 from clinic.common.access import requires
-from clinic.common.forms import apply_errors
+from clinic.common.forms import form_submit, is_htmx, saved
 from clinic.staff.models import Location
 
 EARLIEST = dt.date(1990, 1, 1)
 LATEST = dt.date(2999, 12, 31)
 Status = Appointment.Status
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _location(request: HttpRequest, pk: int) -> Location:
@@ -99,10 +92,7 @@ def _int(value: str | None) -> int | None:
 @require_GET
 def calendar(request: HttpRequest) -> HttpResponse:
     """The calendar of the location last looked at (or the first one the user works at)."""
-    locations = selectors.calendar_locations(request.user)
-    remembered = request.session.get("calendar_location")
-    location = locations.filter(pk=remembered).first() if remembered else None
-    location = location or locations.first()
+    location = selectors.start_location(request.user, request.session.get("calendar_location"))
     if location is None:
         return render(request, "clinic/booking/no_location.html")
     return redirect("booking:day", pk=location.pk)
@@ -115,7 +105,7 @@ def calendar_day(request: HttpRequest, pk: int) -> HttpResponse:
     request.session["calendar_location"] = location.pk
     day = _day_param(request, location)
     by = _by_param(request)
-    can_book = request.user.has_perm("clinic.add_appointment") and location.is_active
+    can_book = services.may_book(request.user, location)
     cal = selectors.day_calendar(
         location=location, day=day, by=by, user=request.user, can_book=can_book
     )
@@ -130,7 +120,7 @@ def calendar_day(request: HttpRequest, pk: int) -> HttpResponse:
         "can_book": can_book,
         "week_of": week_start(day),
     }
-    template = "clinic/booking/_day.html" if _is_htmx(request) else "clinic/booking/day.html"
+    template = "clinic/booking/_day.html" if is_htmx(request) else "clinic/booking/day.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -152,9 +142,9 @@ def calendar_week(request: HttpRequest, pk: int) -> HttpResponse:
         "previous": monday - dt.timedelta(days=7),
         "next": monday + dt.timedelta(days=7),
         "by": by,
-        "can_book": request.user.has_perm("clinic.add_appointment") and location.is_active,
+        "can_book": services.may_book(request.user, location),
     }
-    template = "clinic/booking/_week.html" if _is_htmx(request) else "clinic/booking/week.html"
+    template = "clinic/booking/_week.html" if is_htmx(request) else "clinic/booking/week.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -174,8 +164,6 @@ def _readiness_context(patient, appointment_type, on: dt.date) -> dict:
 
 
 def _booking_initial(request: HttpRequest, location: Location) -> dict:
-    from patients.models import Patient
-
     initial: dict = {"repeat": "0", "occurrences": 1}
     day = parse_day(request.GET.get("date"))
     if day and EARLIEST <= day <= LATEST:
@@ -189,11 +177,9 @@ def _booking_initial(request: HttpRequest, location: Location) -> dict:
         number = _int(request.GET.get(name))
         if number:
             initial[name] = number
-    patient_id = _uuid(request.GET.get("patient"))
-    if patient_id:
-        patient = Patient.objects.filter(pk=patient_id, archived_at__isnull=True).first()
-        if patient:
-            initial["patient"] = patient
+    patient = selectors.bookable_patient(_uuid(request.GET.get("patient")))
+    if patient:
+        initial["patient"] = patient
     return initial
 
 
@@ -222,7 +208,7 @@ def _chosen(form: BookingForm, name: str):
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest, pk: int) -> HttpResponse:
     location = _location(request, pk)
-    if not location.is_active:
+    if not services.may_book(request.user, location):
         messages.error(request, f"{location.name} is closed for bookings.")
         return redirect("booking:day", pk=location.pk)
     form = BookingForm(
@@ -231,41 +217,50 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
         user=request.user,
         initial=_booking_initial(request, location),
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        common = {
-            "location": location,
-            "patient": data["patient"],
-            "appointment_type": data["appointment_type"],
-            "therapist": data["therapist"],
-            "room": data["room"],
-            "starts_at": data["starts_at"],
-            "booked_by": request.user,
-            "notes": data.get("notes", ""),
-            "override_reason": data.get("override_reason", ""),
-        }
-        try:
-            if data["occurrences"] > 1:
-                booked = services.appointment_book_series(
-                    **common,
-                    occurrences=data["occurrences"],
-                    interval_weeks=int(data["repeat"]),
-                )
-            else:
-                booked = [services.appointment_book(**common)]
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            first = booked[0]
-            local = first.local_starts_at
-            text = (
-                f"Booked {first.patient} with {first.therapist} in {first.room.name} on "
-                f"{local:%a %-d %b %Y at %H:%M}."
-            )
-            if len(booked) > 1:
-                text += f" The series has {len(booked)} appointments."
-            messages.success(request, text)
-            return redirect(day_url(location, local.date()))
+    return form_submit(
+        request,
+        form,
+        lambda data: services.appointment_book_series(
+            location=location, booked_by=request.user, **_booking(data)
+        ),
+        on_success=lambda booked: saved(
+            request,
+            day_url(location, booked[0].local_starts_at.date()),
+            message=_booked_text(booked),
+        ),
+        on_invalid=lambda: _book_page(request, form, location),
+    )
+
+
+def _booking(data: dict) -> dict:
+    """The booking form's answers as appointment_book_series takes them."""
+    occurrences = data["occurrences"]
+    return {
+        "patient": data["patient"],
+        "appointment_type": data["appointment_type"],
+        "therapist": data["therapist"],
+        "room": data["room"],
+        "starts_at": data["starts_at"],
+        "notes": data.get("notes", ""),
+        "override_reason": data.get("override_reason", ""),
+        "occurrences": occurrences,
+        # One appointment does not repeat (appointment_book's own interval).
+        "interval_weeks": int(data["repeat"]) if occurrences > 1 else 1,
+    }
+
+
+def _booked_text(booked: list[Appointment]) -> str:
+    first = booked[0]
+    text = (
+        f"Booked {first.patient} with {first.therapist} in {first.room.name} on "
+        f"{first.local_starts_at:%a %-d %b %Y at %H:%M}."
+    )
+    if len(booked) > 1:
+        text += f" The series has {len(booked)} appointments."
+    return text
+
+
+def _book_page(request: HttpRequest, form: BookingForm, location: Location) -> HttpResponse:
     patient = _chosen(form, "patient")
     appointment_type = _chosen(form, "appointment_type")
     day = _chosen(form, "date") or local_today(location.zone)
@@ -296,14 +291,7 @@ def patient_search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def readiness(request: HttpRequest) -> HttpResponse:
     """htmx: the DN screening and consent panel for the chosen patient, type and date."""
-    from patients.models import Patient
-
-    patient_id = _uuid(request.GET.get("patient"))
-    patient = (
-        Patient.objects.filter(pk=patient_id, archived_at__isnull=True).first()
-        if patient_id
-        else None
-    )
+    patient = selectors.bookable_patient(_uuid(request.GET.get("patient")))
     type_id = _int(request.GET.get("appointment_type"))
     appointment_type = AppointmentType.objects.filter(pk=type_id).first() if type_id else None
     day = parse_day(request.GET.get("date"))
@@ -321,50 +309,22 @@ def readiness(request: HttpRequest) -> HttpResponse:
 def free_slots(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx: the next free slots for the chosen type (and therapist or room, if chosen)."""
     location = _location(request, pk)
-    type_id = _int(request.GET.get("appointment_type"))
-    appointment_type = selectors.bookable_types().filter(pk=type_id).first() if type_id else None
+    appointment_type = selectors.bookable_type(_int(request.GET.get("appointment_type")))
     context: dict = {"location": location, "appointment_type": appointment_type, "slots": []}
     if appointment_type is not None:
-        therapists = list(selectors.therapists_at(location))
-        therapist_id = _int(request.GET.get("therapist"))
-        if therapist_id:
-            therapists = [t for t in therapists if t.pk == therapist_id]
-        rooms = list(selectors.bookable_rooms(location))
-        room_id = _int(request.GET.get("room"))
-        if room_id:
-            rooms = [r for r in rooms if r.pk == room_id]
-        now = timezone.now()
-        after = now
         day = parse_day(request.GET.get("date"))
-        if day and EARLIEST <= day <= LATEST:
-            after = max(now, day_bounds(day, location.zone)[0])
-        context["slots"] = schedule.free_slots(
+        context["slots"] = selectors.slot_search(
             location=location,
-            duration=appointment_type.duration,
-            after=after,
-            therapists=therapists,
-            rooms=rooms,
+            appointment_type=appointment_type,
+            therapist_id=_int(request.GET.get("therapist")),
+            room_id=_int(request.GET.get("room")),
+            day=day if day and EARLIEST <= day <= LATEST else None,
+            now=timezone.now(),
         )
     return render(request, "clinic/booking/_free_slots.html", context)
 
 
 # --- One appointment ------------------------------------------------------------------------
-
-
-def _actions(request: HttpRequest, appointment: Appointment) -> dict:
-    user, now = request.user, timezone.now()
-    booked = appointment.status == Status.BOOKED
-    started = appointment.starts_at <= now
-    on_the_day = appointment.local_starts_at.date() == local_today(appointment.location.zone)
-    return {
-        "can_move": booked and user.has_perm("clinic.change_appointment"),
-        "can_cancel": booked and user.has_perm("clinic.cancel_appointment"),
-        "can_check_in": booked and on_the_day and user.has_perm("clinic.check_in_appointment"),
-        "can_complete": appointment.status in (Status.BOOKED, Status.CHECKED_IN)
-        and started
-        and user.has_perm("clinic.complete_appointment"),
-        "can_no_show": booked and started and user.has_perm("clinic.mark_no_show"),
-    }
 
 
 @requires("clinic.view_appointment")
@@ -376,7 +336,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "events": appointment.events.select_related("by"),
         "series": selectors.series_of(appointment),
         "calendar_url": day_url(appointment.location, appointment.local_starts_at.date()),
-        **_actions(request, appointment),
+        **services.appointment_actions(appointment=appointment, user=request.user),
     }
     if appointment.appointment_type.is_dn and appointment.status == Status.BOOKED:
         context.update(
@@ -393,12 +353,8 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = selectors.appointment_for(request.user, pk)
-    if appointment.status != Status.BOOKED:
-        messages.error(
-            request,
-            f"Only a booked appointment can be rescheduled; this one is "
-            f"{appointment.get_status_display().lower()}.",
-        )
+    if not services.is_changeable(appointment):
+        messages.error(request, services.only_booked_message(appointment, action="rescheduled"))
         return redirect(appointment)
     local = appointment.local_starts_at
     form = MoveForm(
@@ -412,34 +368,37 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
             "room": appointment.room_id,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            moved = services.appointment_move(
-                appointment=appointment,
-                starts_at=data["starts_at"],
-                therapist=data["therapist"],
-                room=data["room"],
-                moved_by=request.user,
-                scope=services.Scope(data.get("scope") or services.Scope.THIS),
-                override_reason=data.get("override_reason", ""),
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            first = next(m for m in moved if m.pk == appointment.pk)
-            new_local = first.local_starts_at
-            text = (
-                f"Moved {first.patient}'s appointment to {new_local:%a %-d %b %Y at %H:%M} "
-                f"with {first.therapist} in {first.room.name}."
-            )
-            if len(moved) > 1:
-                text += f" {len(moved) - 1} following appointments moved with it."
-            messages.success(request, text)
-            return redirect(day_url(first.location, new_local.date()))
-    return render(
-        request, "clinic/booking/appointment_move.html", {"appointment": appointment, "form": form}
+    return form_submit(
+        request,
+        form,
+        lambda data: services.appointment_move(
+            appointment=appointment,
+            starts_at=data["starts_at"],
+            therapist=data["therapist"],
+            room=data["room"],
+            moved_by=request.user,
+            scope=services.Scope(data.get("scope") or services.Scope.THIS),
+            override_reason=data.get("override_reason", ""),
+        ),
+        on_success=lambda moved: _moved(request, appointment, moved),
+        on_invalid=lambda: render(
+            request,
+            "clinic/booking/appointment_move.html",
+            {"appointment": appointment, "form": form},
+        ),
     )
+
+
+def _moved(request: HttpRequest, appointment: Appointment, moved: list[Appointment]):
+    first = next(m for m in moved if m.pk == appointment.pk)
+    new_local = first.local_starts_at
+    text = (
+        f"Moved {first.patient}'s appointment to {new_local:%a %-d %b %Y at %H:%M} "
+        f"with {first.therapist} in {first.room.name}."
+    )
+    if len(moved) > 1:
+        text += f" {len(moved) - 1} following appointments moved with it."
+    return saved(request, day_url(first.location, new_local.date()), message=text)
 
 
 @requires("clinic.cancel_appointment")
@@ -447,40 +406,37 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """A confirmation page asking for the reason; POST cancels."""
     appointment = selectors.appointment_for(request.user, pk)
-    if appointment.status != Status.BOOKED:
-        messages.error(
-            request,
-            f"Only a booked appointment can be cancelled; this one is "
-            f"{appointment.get_status_display().lower()}.",
-        )
+    if not services.is_changeable(appointment):
+        messages.error(request, services.only_booked_message(appointment, action="cancelled"))
         return redirect(appointment)
     form = CancelForm(request.POST or None, appointment=appointment)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            count = services.appointment_cancel(
-                appointment=appointment,
-                reason=data["reason"],
-                cancelled_by=request.user,
-                scope=services.Scope(data.get("scope") or services.Scope.THIS),
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            local = appointment.local_starts_at
-            text = (
-                f"Cancelled {appointment.patient}'s appointment on {local:%a %-d %b %Y at %H:%M}."
-                " The slot is free again."
-            )
-            if count > 1:
-                text += f" {count - 1} following appointments were cancelled too."
-            messages.success(request, text)
-            return redirect(day_url(appointment.location, local.date()))
-    return render(
+    return form_submit(
         request,
-        "clinic/booking/appointment_cancel.html",
-        {"appointment": appointment, "form": form},
+        form,
+        lambda data: services.appointment_cancel(
+            appointment=appointment,
+            reason=data["reason"],
+            cancelled_by=request.user,
+            scope=services.Scope(data.get("scope") or services.Scope.THIS),
+        ),
+        on_success=lambda count: _cancelled(request, appointment, count),
+        on_invalid=lambda: render(
+            request,
+            "clinic/booking/appointment_cancel.html",
+            {"appointment": appointment, "form": form},
+        ),
     )
+
+
+def _cancelled(request: HttpRequest, appointment: Appointment, count: int) -> HttpResponse:
+    local = appointment.local_starts_at
+    text = (
+        f"Cancelled {appointment.patient}'s appointment on {local:%a %-d %b %Y at %H:%M}."
+        " The slot is free again."
+    )
+    if count > 1:
+        text += f" {count - 1} following appointments were cancelled too."
+    return saved(request, day_url(appointment.location, local.date()), message=text)
 
 
 def _status_action(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:

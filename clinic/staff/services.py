@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinic.staff.models import DNCertification, Licence, Location, Room, User
@@ -40,7 +41,6 @@ def staff_create(
     return user
 
 
-@transaction.atomic
 def staff_update(
     *,
     user: User,
@@ -51,16 +51,22 @@ def staff_update(
     role: Role,
     locations: Iterable[Location],
     is_active: bool,
+    by: User | None = None,
 ) -> User:
-    user.first_name = first_name
-    user.last_name = last_name
-    user.email = email
-    user.phone = phone
-    user.is_active = is_active
-    user.full_clean()
-    user.save()
-    user.locations.set(locations)
-    staff_set_role(user=user, role=role)
+    """Save a staff member's details; ``by`` (the one saving) may not deactivate themselves
+    (refused before the transaction opens: nothing to undo)."""
+    if by is not None and by.pk == user.pk and not is_active:
+        raise ValidationError({"is_active": "You cannot deactivate your own account."})
+    with transaction.atomic():
+        user.first_name = first_name
+        user.last_name = last_name
+        user.email = email
+        user.phone = phone
+        user.is_active = is_active
+        user.full_clean()
+        user.save()
+        user.locations.set(locations)
+        staff_set_role(user=user, role=role)
     return user
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.common.access import any_staff, requires
-from clinic.common.forms import apply_errors
+from clinic.common.forms import form_submit, saved
 from clinic.staff import selectors, services
 from clinic.staff.forms import (
     CertificationForm,
@@ -25,6 +25,16 @@ from clinic.staff.forms import (
 from clinic.staff.models import Location, User
 
 PAGE_SIZE = 25
+STAFF_CREATE_FIELDS = (
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "role",
+    "locations",
+    "password",
+)
 
 
 @any_staff
@@ -65,26 +75,16 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_create(request: HttpRequest) -> HttpResponse:
     form = StaffCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            member = services.staff_create(
-                username=data["username"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                email=data["email"],
-                phone=data["phone"],
-                role=data["role"],
-                locations=data["locations"],
-                password=data["password"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"{member} can now log in as {member.username}.")
-            return redirect(member)
-    return render(
-        request, "clinic/staff/staff_form.html", {"form": form, "title": "Add staff member"}
+    return form_submit(
+        request,
+        form,
+        lambda data: services.staff_create(**{name: data[name] for name in STAFF_CREATE_FIELDS}),
+        on_success=lambda member: saved(
+            request, member, message=f"{member} can now log in as {member.username}."
+        ),
+        on_invalid=lambda: render(
+            request, "clinic/staff/staff_form.html", {"form": form, "title": "Add staff member"}
+        ),
     )
 
 
@@ -102,62 +102,59 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "is_active": member.is_active,
     }
     form = StaffEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if member == request.user and not data["is_active"]:
-            form.add_error("is_active", "You cannot deactivate your own account.")
-        else:
-            try:
-                services.staff_update(user=member, **data)
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, f"Saved {member}.")
-                return redirect(member)
-    return render(
+    return form_submit(
         request,
-        "clinic/staff/staff_form.html",
-        {"form": form, "member": member, "title": f"Edit {member}"},
+        form,
+        lambda data: services.staff_update(user=member, by=request.user, **data),
+        on_success=lambda _: saved(request, member, message=f"Saved {member}."),
+        on_invalid=lambda: render(
+            request,
+            "clinic/staff/staff_form.html",
+            {"form": form, "member": member, "title": f"Edit {member}"},
+        ),
     )
 
 
 @requires("clinic.add_licence")
 @require_http_methods(["GET", "POST"])
 def licence_add(request: HttpRequest, pk: int) -> HttpResponse:
-    member = get_object_or_404(User, pk=pk)
-    form = LicenceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.licence_add(user=member, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Licence added for {member}.")
-            return redirect(member)
-    return render(
+    return _credential_add(
         request,
-        "clinic/staff/credential_form.html",
-        {"form": form, "member": member, "title": f"Add a licence for {member}"},
+        pk,
+        LicenceForm,
+        services.licence_add,
+        done="Licence added for {member}.",
+        title="Add a licence for {member}",
     )
 
 
 @requires("clinic.add_dncertification")
 @require_http_methods(["GET", "POST"])
 def certification_add(request: HttpRequest, pk: int) -> HttpResponse:
-    member = get_object_or_404(User, pk=pk)
-    form = CertificationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.certification_add(user=member, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"DN certification added for {member}.")
-            return redirect(member)
-    return render(
+    return _credential_add(
         request,
-        "clinic/staff/credential_form.html",
-        {"form": form, "member": member, "title": f"Add a DN certification for {member}"},
+        pk,
+        CertificationForm,
+        services.certification_add,
+        done="DN certification added for {member}.",
+        title="Add a DN certification for {member}",
+    )
+
+
+def _credential_add(request: HttpRequest, pk: int, form_class, add, *, done: str, title: str):
+    """A licence or a DN certification for a staff member (the same page for both)."""
+    member = get_object_or_404(User, pk=pk)
+    form = form_class(request.POST or None)
+    return form_submit(
+        request,
+        form,
+        lambda data: add(user=member, **data),
+        on_success=lambda _: saved(request, member, message=done.format(member=member)),
+        on_invalid=lambda: render(
+            request,
+            "clinic/staff/credential_form.html",
+            {"form": form, "member": member, "title": title.format(member=member)},
+        ),
     )
 
 

@@ -27,6 +27,7 @@ either that the other does not follow fails the build.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import types
@@ -300,73 +301,70 @@ def _response(description: str, schema: str, example=None) -> Schema:
     return {"description": description, "content": {"application/json": content}}
 
 
+INFO = {
+    "title": "DN clinic screening API",
+    "version": "1",
+    "description": (
+        "Screens one proposed dry-needling session (or a batch) against the "
+        "contraindication rules with the clinic's policy, exactly as plans are "
+        "screened in the app. Staff only: an API token from Profile > API tokens, "
+        "or a logged-in session with its CSRF token."
+    ),
+}
+SECURITY_SCHEMES = {
+    "tokenAuth": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "Authorization: Token <key>",
+    },
+    "bearerAuth": {"type": "http", "scheme": "bearer"},
+    "sessionAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+}
+
+
 def openapi_document(*, muscles: Mapping[str, Muscle] = DEFAULT_MUSCLES) -> Schema:
     """The OpenAPI 3.1 document; ``muscles`` is the catalogue whose codes ``sites`` accept."""
     from needling.api.examples import CONTRACT_EXAMPLE
 
-    builder = _Builder(muscles)
     example_result = (
         evaluate_json(CONTRACT_EXAMPLE, muscles=muscles)
         if all(site["muscle"] in muscles for site in CONTRACT_EXAMPLE["sites"])
         else None
     )
-    errors = "Errors"
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "DN clinic screening API",
-            "version": "1",
-            "description": (
-                "Screens one proposed dry-needling session (or a batch) against the "
-                "contraindication rules with the clinic's policy, exactly as plans are "
-                "screened in the app. Staff only: an API token from Profile > API tokens, "
-                "or a logged-in session with its CSRF token."
-            ),
-        },
-        "paths": {
-            PATH: {
-                "post": {
-                    "operationId": "screeningEvaluate",
-                    "summary": "Screen a proposed DN session",
-                    "security": [{"tokenAuth": []}, {"bearerAuth": []}, {"sessionAuth": []}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": _ref("ScreeningRequest"),
-                                "example": CONTRACT_EXAMPLE,
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": _response("The decision", "ScreeningResponse", example_result),
-                        "400": _response(
-                            "Not the contract: the field path and what is wrong",
-                            errors,
-                            {
-                                "errors": {
-                                    "patient.screening.anticoagulant.inr": "expected a number"
-                                }
-                            },
-                        ),
-                        "401": _response("No or a revoked API token, and no session", errors),
-                        "403": _response("Not staff, or a session request without CSRF", errors),
-                        "413": _response("Body larger than 1,000,000 bytes", errors),
-                    },
-                }
-            }
-        },
+        "info": copy.deepcopy(INFO),
+        "paths": {PATH: {"post": _evaluate_operation(CONTRACT_EXAMPLE, example_result)}},
         "components": {
-            "schemas": builder.components(),
-            "securitySchemes": {
-                "tokenAuth": {
-                    "type": "apiKey",
-                    "in": "header",
-                    "name": "Authorization",
-                    "description": "Authorization: Token <key>",
-                },
-                "bearerAuth": {"type": "http", "scheme": "bearer"},
-                "sessionAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+            "schemas": _Builder(muscles).components(),
+            "securitySchemes": copy.deepcopy(SECURITY_SCHEMES),
+        },
+    }
+
+
+def _evaluate_operation(example: Schema, example_result) -> Schema:
+    """``POST /api/screening/evaluate``: the request, its answers and who may call it."""
+    errors = "Errors"
+    return {
+        "operationId": "screeningEvaluate",
+        "summary": "Screen a proposed DN session",
+        "security": [{"tokenAuth": []}, {"bearerAuth": []}, {"sessionAuth": []}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _ref("ScreeningRequest"), "example": example}
             },
+        },
+        "responses": {
+            "200": _response("The decision", "ScreeningResponse", example_result),
+            "400": _response(
+                "Not the contract: the field path and what is wrong",
+                errors,
+                {"errors": {"patient.screening.anticoagulant.inr": "expected a number"}},
+            ),
+            "401": _response("No or a revoked API token, and no session", errors),
+            "403": _response("Not staff, or a session request without CSRF", errors),
+            "413": _response("Body larger than 1,000,000 bytes", errors),
         },
     }

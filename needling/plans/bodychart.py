@@ -13,7 +13,15 @@ from collections.abc import Iterable
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from patients.bodychart import BACK, FRONT, HEIGHT, VIEW_CENTRE, WIDTH, _outline, shape_x
+from patients.bodychart import (
+    BACK,
+    FRONT,
+    HEIGHT,
+    WIDTH,
+    outline_group,
+    shape_x,
+    view_captions,
+)
 
 # muscle code -> (view, dx, y): roughly where the needle goes in, on the chart's scale.
 MUSCLE_MARKS: dict[str, tuple[str, int, int]] = {
@@ -140,6 +148,29 @@ def plan_body_chart(
     Blocked sites are drawn in red. ``embed_style`` puts CHART_RULES inside the SVG (for the
     PDF); pages pass False and load static/css/needling.css.
     """
+    markup = format_html_join(
+        "",
+        '<g class="{}"><circle cx="{}" cy="{}" r="{}"><title>{}</title></circle>'
+        '<text x="{}" y="{}" text-anchor="middle">{}</text></g>',
+        _markers(sites),
+    )
+    return format_html(
+        '<svg class="body-chart plan-chart" viewBox="0 0 {} {}" width="{}" height="{}" '
+        'role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">{}{}{}{}</svg>',
+        WIDTH,
+        HEIGHT,
+        WIDTH,
+        HEIGHT,
+        label or "Body chart, front and back, with the planned needling sites numbered",
+        mark_safe(_STYLE if embed_style else ""),  # noqa: S308 - a constant
+        outline_group(),
+        markup,
+        view_captions(caption_class="caption"),
+    )
+
+
+def _markers(sites: Iterable[tuple[int, str, str, str, str, bool]]) -> list[tuple]:
+    """(class, x, y, r, title, text x, text y, number) for each site's marker."""
     markers = []
     for number, code, name, region, side, blocked in sites:
         x, y = site_position(code, region, side)
@@ -155,40 +186,4 @@ def plan_body_chart(
                 number,
             )
         )
-    markup = format_html_join(
-        "",
-        '<g class="{}"><circle cx="{}" cy="{}" r="{}"><title>{}</title></circle>'
-        '<text x="{}" y="{}" text-anchor="middle">{}</text></g>',
-        markers,
-    )
-    outline = mark_safe(  # noqa: S308 - built from integers only
-        f'<g class="outline" aria-hidden="true">{_outline(VIEW_CENTRE[FRONT])}'
-        f"{_outline(VIEW_CENTRE[BACK])}</g>"
-    )
-    captions = format_html(
-        '<text x="{}" y="495" text-anchor="middle" class="caption">Front</text>'
-        '<text x="{}" y="495" text-anchor="middle" class="caption">Back</text>'
-        '<text x="{}" y="12" class="side-label">Right</text>'
-        '<text x="{}" y="12" class="side-label" text-anchor="end">Left</text>'
-        '<text x="{}" y="12" class="side-label">Left</text>'
-        '<text x="{}" y="12" class="side-label" text-anchor="end">Right</text>',
-        VIEW_CENTRE[FRONT],
-        VIEW_CENTRE[BACK],
-        VIEW_CENTRE[FRONT] - 100,
-        VIEW_CENTRE[FRONT] + 100,
-        VIEW_CENTRE[BACK] - 100,
-        VIEW_CENTRE[BACK] + 100,
-    )
-    return format_html(
-        '<svg class="body-chart plan-chart" viewBox="0 0 {} {}" width="{}" height="{}" '
-        'role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">{}{}{}{}</svg>',
-        WIDTH,
-        HEIGHT,
-        WIDTH,
-        HEIGHT,
-        label or "Body chart, front and back, with the planned needling sites numbered",
-        mark_safe(_STYLE if embed_style else ""),  # noqa: S308 - a constant
-        outline,
-        markup,
-        captions,
-    )
+    return markers

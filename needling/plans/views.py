@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.booking import selectors as booking_selectors
 from clinic.booking.times import local_today
 from clinic.common.access import requires
-from clinic.common.forms import apply_errors
+from clinic.common.forms import form_submit, is_htmx, saved
 from clinic.common.widgets import load_model_choices
 from needling.knowledge import suggest_muscles
 from needling.knowledge.catalogue import PAIN_AREAS, REGIONS
@@ -59,10 +59,6 @@ AREA_LABELS = dict(PAIN_AREAS)
 def _plan(request: HttpRequest, pk) -> TreatmentPlan:
     """A plan the user may read (selectors.visible_plans), else 404."""
     return get_object_or_404(selectors.visible_plans(request.user, selectors.plan_page()), pk=pk)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _certified_today(user) -> bool:
@@ -125,26 +121,9 @@ def _workspace_context(
     override_errors: dict[str, OverrideForm] | None = None,
     notice: str = "",
 ) -> dict:
-    user = request.user
-    editable = (
-        plan.status == PlanStatus.DRAFT
-        and user.has_perm(CHANGE_PLAN)
-        and user.has_perm(PRACTISE)
-        and plan.patient.archived_at is None
-    )
+    editable = _editable(request.user, plan)
     sites = list(plan.sites.all())
-    overrides = list(plan.overrides.all())
-    to_reconfirm: tuple = ()
-    if plan.status == PlanStatus.DRAFT:
-        screening = screen_plan(plan)
-        result = screening.result
-        decision = screening.decision
-        to_reconfirm = screening.to_reconfirm
-        # Only the overrides made on the screening in force lift anything.
-        overrides = [o for o in overrides if o.screening_id == screening.screening_id]
-    else:
-        result = result_from_dict(plan.snapshot["result"])
-        decision = result.decision
+    result, decision, to_reconfirm, overrides = _screening(plan)
     findings = finding_views(result, sites, overrides, to_reconfirm=to_reconfirm)
     views = site_views(result, sites)
     context = {
@@ -164,30 +143,54 @@ def _workspace_context(
         "override_errors": override_errors or {},
     }
     if editable:
-        muscles = list(Muscle.objects.filter(is_active=True).order_by("name"))
-        planned = {(s.muscle.code, s.side) for s in sites}
-        pain_map, suggestions = _suggestions(plan, muscles, planned)
-        form = site_form or SiteForm()
-        form.fields["muscle"].choices = _muscle_choices(muscles)
-        can_override = user.has_perm(ADD_OVERRIDE) and _certified_today(user)
-        context.update(
-            {
-                "site_form": form,
-                "pain_map": pain_map,
-                "suggestions": suggestions[:SUGGESTIONS_SHOWN],
-                "more_suggestions": suggestions[SUGGESTIONS_SHOWN:],
-                "can_override": can_override,
-                "can_approve": user.pk == plan.practitioner_id and user.has_perm(APPROVE_PLAN),
-                "reason_min": OVERRIDE_REASON_MIN,
-            }
-        )
+        context.update(_editor_context(request.user, plan, sites, site_form))
     return context
+
+
+def _editable(user, plan: TreatmentPlan) -> bool:
+    return (
+        plan.status == PlanStatus.DRAFT
+        and user.has_perm(CHANGE_PLAN)
+        and user.has_perm(PRACTISE)
+        and plan.patient.archived_at is None
+    )
+
+
+def _screening(plan: TreatmentPlan) -> tuple:
+    """(result, decision, overrides to confirm again, overrides in force): a draft is screened
+    now, a locked plan shows the screening it was approved with."""
+    overrides = list(plan.overrides.all())
+    if plan.status != PlanStatus.DRAFT:
+        result = result_from_dict(plan.snapshot["result"])
+        return result, result.decision, (), overrides
+    screening = screen_plan(plan)
+    # Only the overrides made on the screening in force lift anything.
+    in_force = [o for o in overrides if o.screening_id == screening.screening_id]
+    return screening.result, screening.decision, screening.to_reconfirm, in_force
+
+
+def _editor_context(user, plan: TreatmentPlan, sites: list, site_form: SiteForm | None) -> dict:
+    """What the editor adds to the workspace of a plan the user may change."""
+    muscles = list(Muscle.objects.filter(is_active=True).order_by("name"))
+    planned = {(s.muscle.code, s.side) for s in sites}
+    pain_map, suggestions = _suggestions(plan, muscles, planned)
+    form = site_form or SiteForm()
+    form.fields["muscle"].choices = _muscle_choices(muscles)
+    return {
+        "site_form": form,
+        "pain_map": pain_map,
+        "suggestions": suggestions[:SUGGESTIONS_SHOWN],
+        "more_suggestions": suggestions[SUGGESTIONS_SHOWN:],
+        "can_override": user.has_perm(ADD_OVERRIDE) and _certified_today(user),
+        "can_approve": user.pk == plan.practitioner_id and user.has_perm(APPROVE_PLAN),
+        "reason_min": OVERRIDE_REASON_MIN,
+    }
 
 
 def _workspace_response(request, plan, *, status: int = 200, **extra) -> HttpResponse:
     """The workspace partial for htmx; the whole page otherwise (after a POST with errors)."""
     context = _workspace_context(request, plan, **extra)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "needling/plans/_plan_workspace.html", context)
     context.update(_page_context(plan))
     return render(request, "needling/plans/plan_detail.html", context, status=status)
@@ -249,21 +252,25 @@ def plan_new(request: HttpRequest, patient_pk) -> HttpResponse:
         "sessions_planned": 4,
     }
     form = PlanForm(request.POST or None, patient=patient, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            plan = services.plan_create(user=request.user, patient=patient, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Draft plan created. Add the sites to screen it.")
-            return redirect(plan)
-    load_model_choices(form)
-    has_conditions = any(value for value, _label in form.fields["condition"].choices)
-    return render(
+
+    def page() -> HttpResponse:
+        load_model_choices(form)
+        has_conditions = any(value for value, _label in form.fields["condition"].choices)
+        return render(
+            request,
+            "needling/plans/plan_form.html",
+            {"form": form, "patient": patient, "has_conditions": has_conditions, "plan": None},
+            status=400 if request.method == "POST" else 200,
+        )
+
+    return form_submit(
         request,
-        "needling/plans/plan_form.html",
-        {"form": form, "patient": patient, "has_conditions": has_conditions, "plan": None},
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda data: services.plan_create(user=request.user, patient=patient, **data),
+        on_success=lambda plan: saved(
+            request, plan, message="Draft plan created. Add the sites to screen it."
+        ),
+        on_invalid=page,
     )
 
 
@@ -301,24 +308,22 @@ def plan_edit(request: HttpRequest, pk) -> HttpResponse:
         messages.error(request, "An approved plan is locked: make a new version to change it.")
         return redirect(plan)
     form = PlanForm(request.POST or None, instance=plan, patient=plan.patient)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.plan_update(plan=plan, user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Plan details saved.")
-            return redirect(plan)
-    return render(
+    return form_submit(
         request,
-        "needling/plans/plan_form.html",
-        {
-            "form": load_model_choices(form),
-            "patient": plan.patient,
-            "has_conditions": True,
-            "plan": plan,
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda data: services.plan_update(plan=plan, user=request.user, **data),
+        on_success=lambda _: saved(request, plan, message="Plan details saved."),
+        on_invalid=lambda: render(
+            request,
+            "needling/plans/plan_form.html",
+            {
+                "form": load_model_choices(form),
+                "patient": plan.patient,
+                "has_conditions": True,
+                "plan": plan,
+            },
+            status=400 if request.method == "POST" else 200,
+        ),
     )
 
 
@@ -326,7 +331,7 @@ def _refuse_locked(request: HttpRequest, plan: TreatmentPlan) -> HttpResponse | 
     if plan.status == PlanStatus.DRAFT:
         return None
     text = "An approved plan is locked: make a new version to change it."
-    if _is_htmx(request):
+    if is_htmx(request):
         return _workspace_response(request, plan, notice=text)
     messages.error(request, text)
     return redirect(plan)
@@ -340,17 +345,28 @@ def plan_site_add(request: HttpRequest, pk) -> HttpResponse:
     if refused:
         return refused
     form = SiteForm(request.POST)
-    if form.is_valid():
-        site = {k: v for k, v in form.cleaned_data.items() if k != "side"}
-        try:
-            services.plan_sites_add(plan=plan, user=request.user, sides=form.sides(), **site)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            if not _is_htmx(request):
-                return redirect(plan)
-            return _workspace_response(request, _plan(request, pk))
-    return _workspace_response(request, plan, site_form=form, status=400)
+    return form_submit(
+        request,
+        form,
+        lambda data: services.plan_sites_add(
+            plan=plan,
+            user=request.user,
+            sides=form.sides(),
+            **{k: v for k, v in data.items() if k != "side"},
+        ),
+        on_success=lambda _: _changed(request, plan),
+        on_invalid=lambda: _workspace_response(request, plan, site_form=form, status=400),
+    )
+
+
+def _changed(request: HttpRequest, plan: TreatmentPlan, message: str = "") -> HttpResponse:
+    """After a change to the plan: the workspace read again for htmx, else back to the plan."""
+    return saved(
+        request,
+        plan,
+        message=message,
+        partial=lambda: _workspace_response(request, _plan(request, plan.pk)),
+    )
 
 
 @requires(CHANGE_PLAN, PRACTISE)
@@ -377,9 +393,7 @@ def plan_site_suggested(request: HttpRequest, pk) -> HttpResponse:
         except ValidationError as error:
             notice = " ".join(error.messages)
         else:
-            if not _is_htmx(request):
-                return redirect(plan)
-            return _workspace_response(request, _plan(request, pk))
+            return _changed(request, plan)
     else:
         notice = "Choose a suggested muscle and side."
     return _workspace_response(request, plan, notice=notice, status=400)
@@ -399,9 +413,7 @@ def plan_site_remove(request: HttpRequest, pk, site_pk: int) -> HttpResponse:
         return _workspace_response(
             request, _plan(request, pk), notice=" ".join(error.messages), status=400
         )
-    if not _is_htmx(request):
-        return redirect(plan)
-    return _workspace_response(request, _plan(request, pk))
+    return _changed(request, plan)
 
 
 @requires(ADD_OVERRIDE, PRACTISE)
@@ -412,20 +424,20 @@ def plan_override(request: HttpRequest, pk) -> HttpResponse:
     if refused:
         return refused
     form = OverrideForm(request.POST)
-    if form.is_valid():
-        try:
-            services.plan_override_record(plan=plan, user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            if not _is_htmx(request):
-                messages.success(request, "Override recorded.")
-                return redirect(plan)
-            return _workspace_response(request, _plan(request, pk))
-    # The reason's error shows under the finding's own form; any other problem on top.
-    notice = " ".join([*form.non_field_errors(), *form.errors.get("rule", [])])
-    errors = {request.POST.get("rule", ""): form}
-    return _workspace_response(request, plan, override_errors=errors, notice=notice, status=400)
+
+    def refused_page() -> HttpResponse:
+        # The reason's error shows under the finding's own form; any other problem on top.
+        notice = " ".join([*form.non_field_errors(), *form.errors.get("rule", [])])
+        errors = {request.POST.get("rule", ""): form}
+        return _workspace_response(request, plan, override_errors=errors, notice=notice, status=400)
+
+    return form_submit(
+        request,
+        form,
+        lambda data: services.plan_override_record(plan=plan, user=request.user, **data),
+        on_success=lambda _: _changed(request, plan, "Override recorded."),
+        on_invalid=refused_page,
+    )
 
 
 @requires(ADD_OVERRIDE, PRACTISE)
@@ -455,11 +467,11 @@ def plan_override_reconfirm(request: HttpRequest, pk) -> HttpResponse:
         services.plan_override_reconfirm(plan=plan, user=request.user, rule=rule, on=on)
     except ValidationError as error:
         notice = " ".join(error.messages)
-        if _is_htmx(request) and on is None:
+        if is_htmx(request) and on is None:
             return _workspace_response(request, plan, notice=notice, status=400)
         messages.error(request, notice)
     else:
-        if _is_htmx(request) and on is None:
+        if is_htmx(request) and on is None:
             return _workspace_response(request, _plan(request, pk))
         messages.success(request, f"The override of {rule} is confirmed on the current screening.")
     return redirect(back)

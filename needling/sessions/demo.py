@@ -9,6 +9,7 @@ visit can be logged from the appointment page.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -52,7 +53,6 @@ def _appointment(patient, therapist, location, day: dt.date, status: str):
 @transaction.atomic
 def seed_sessions(*, today: dt.date, users: dict) -> list[SessionRecord]:
     from patients.models import Patient
-    from patients.services import outcome_record
 
     therapist = users["therapist"]
     patient = Patient.objects.filter(first_name="Lucía", last_name="Fernández").first()
@@ -65,11 +65,30 @@ def seed_sessions(*, today: dt.date, users: dict) -> list[SessionRecord]:
     )
     if plan is None or plan.location is None or not plan.location.rooms.exists():
         return []
-    location = plan.location
     # Today's visit, to be logged from the appointment page.
-    _appointment(patient, therapist, location, today, "booked")
+    _appointment(patient, therapist, plan.location, today, "booked")
     if SessionRecord.objects.filter(patient=patient).exists():
         return list(SessionRecord.objects.filter(patient=patient))
+    _seed_baseline(patient, therapist, today)
+    questionnaire = patient.questionnaires.order_by("-taken_on").first()
+    consent = patient.consents.first()
+    plan_sites = list(plan.sites.select_related("muscle"))
+    code = cpt_code(
+        [Site(s.muscle.code, s.side) for s in plan_sites],
+        bilateral_counts_twice=screening_policy().bilateral_counts_twice,
+    )
+    visit = _Visit(plan, patient, therapist, questionnaire, consent, plan_sites, code)
+    notes = []
+    for days_ago, before, after, signed in VISITS:
+        day = today - dt.timedelta(days=days_ago)
+        notes.append(visit.record(day, before=before, after=after, signed=signed))
+    return notes
+
+
+def _seed_baseline(patient, therapist, today: dt.date) -> None:
+    """An NPRS baseline a week before the first visit, unless one is recorded."""
+    from patients.services import outcome_record
+
     if not patient.outcomes.filter(measure="nprs").exists():
         outcome_record(
             patient=patient,
@@ -78,31 +97,39 @@ def seed_sessions(*, today: dt.date, users: dict) -> list[SessionRecord]:
             taken_on=today - dt.timedelta(days=7),
             recorded_by=therapist,
         )
-    questionnaire = patient.questionnaires.order_by("-taken_on").first()
-    consent = patient.consents.first()
-    plan_sites = list(plan.sites.select_related("muscle"))
-    bilateral = screening_policy().bilateral_counts_twice
-    code = cpt_code(
-        [Site(s.muscle.code, s.side) for s in plan_sites], bilateral_counts_twice=bilateral
-    )
-    notes = []
-    for days_ago, before, after, signed in VISITS:
-        day = today - dt.timedelta(days=days_ago)
-        appointment = _appointment(patient, therapist, location, day, "completed")
+
+
+@dataclass
+class _Visit:
+    """What every demo visit shares: the plan carried out, by whom, on what screening."""
+
+    plan: TreatmentPlan
+    patient: object
+    therapist: object
+    questionnaire: object
+    consent: object
+    plan_sites: list
+    code: str | None  # the plan's CPT code
+
+    def record(self, day: dt.date, *, before: int, after: int, signed: bool) -> SessionRecord:
+        """A completed appointment on ``day`` and its note, signed or left a draft."""
+        location = self.plan.location
+        appointment = _appointment(self.patient, self.therapist, location, day, "completed")
         started = appointment.starts_at + dt.timedelta(minutes=5)
-        needles = 2 * len(plan_sites)
+        needles = 2 * len(self.plan_sites)
+        code = self.code
         note = SessionRecord.objects.create(
             appointment=appointment,
-            plan=plan,
-            patient=patient,
-            practitioner=therapist,
+            plan=self.plan,
+            patient=self.patient,
+            practitioner=self.therapist,
             location=location,
             session_date=day,
             started_at=started,
             ended_at=started + dt.timedelta(minutes=20),
             screening_confirmed_unchanged=True,
-            questionnaire=questionnaire,
-            consent=consent,
+            questionnaire=self.questionnaire,
+            consent=self.consent,
             rescreen={"decision": "clear", "findings": [], "cpt_code": code},
             nprs_before=before,
             nprs_after=after,
@@ -114,6 +141,17 @@ def seed_sessions(*, today: dt.date, users: dict) -> list[SessionRecord]:
             cpt_code=code or "",
             created_at=started,
         )
+        self.add_sites(note)
+        if signed:
+            SessionRecord.objects.filter(pk=note.pk).update(
+                status=SessionStatus.SIGNED,
+                signed_at=started + dt.timedelta(minutes=40),
+                signed_by=self.therapist,
+                updated_at=timezone.now(),
+            )
+        return note
+
+    def add_sites(self, note: SessionRecord) -> None:
         SessionSite.objects.bulk_create(
             SessionSite(
                 session=note,
@@ -130,14 +168,5 @@ def seed_sessions(*, today: dt.date, users: dict) -> list[SessionRecord]:
                 depth_mm=15,
                 order=site.order,
             )
-            for site in plan_sites
+            for site in self.plan_sites
         )
-        if signed:
-            SessionRecord.objects.filter(pk=note.pk).update(
-                status=SessionStatus.SIGNED,
-                signed_at=started + dt.timedelta(minutes=40),
-                signed_by=therapist,
-                updated_at=timezone.now(),
-            )
-        notes.append(note)
-    return notes

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from clinic.booking.times import local_today
+from needling.plans.models import PlanStatus, TreatmentPlan
 from needling.sessions.models import (
     UNSIGNED_OVERDUE_HOURS,
     SessionRecord,
@@ -78,3 +81,35 @@ def visible_sessions(user) -> QuerySet[SessionRecord]:
     if user.has_perm("needling.view_sessionaccesslog"):
         return notes
     return notes.filter(Q(practitioner=user) | Q(location__in=user.locations.all()))
+
+
+def session_of(appointment) -> SessionRecord | None:
+    """The note opened from this appointment, if there is one (1 query)."""
+    return SessionRecord.objects.filter(appointment=appointment).first()
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    """What a session opened from an appointment can use (see session_start_options)."""
+
+    on: dt.date
+    plans: list[TreatmentPlan]
+    todays: object  # the patient's questionnaire of that day, or None
+
+    def plan(self, pk: str) -> TreatmentPlan:
+        """The plan a form chose (its choices are these plans' keys)."""
+        return next(p for p in self.plans if str(p.pk) == pk)
+
+
+def session_start_options(appointment) -> StartOptions:
+    """The day of the appointment in its location, the patient's approved plans (latest
+    approval first) and a questionnaire taken that day, the latest one (2 queries)."""
+    patient = appointment.patient
+    on = local_today(appointment.location.zone)
+    plans = list(
+        TreatmentPlan.objects.filter(patient=patient, status=PlanStatus.APPROVED).order_by(
+            "-approved_at"
+        )
+    )
+    todays = patient.questionnaires.filter(taken_on=on).order_by("-created_at").first()
+    return StartOptions(on=on, plans=plans, todays=todays)

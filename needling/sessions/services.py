@@ -98,6 +98,11 @@ def overrides_to_reconfirm(*, plans, practitioner, on: dt.date) -> list[tuple[An
     ]
 
 
+def may_open(appointment, user) -> bool:
+    """Only the appointment's therapist opens its session, and only of a DN appointment."""
+    return appointment.therapist_id == user.pk and appointment.appointment_type.is_dn
+
+
 def _lock_draft(session: SessionRecord) -> SessionRecord:
     locked = SessionRecord.objects.select_for_update(of=("self",)).get(pk=session.pk)
     if locked.status != SessionStatus.DRAFT:
@@ -126,9 +131,36 @@ def session_start(
     or ``questionnaire`` is one taken today. The plan is screened again with today's facts;
     unless that is clear, a ValidationError names why and nothing is saved.
     """
-    from patients.selectors import latest_questionnaire
-
     on = on or local_today(appointment.location.zone)
+    _check_opening(appointment=appointment, plan=plan, user=user, on=on)
+    questionnaire, screening_confirmed_unchanged = _same_day_check(
+        appointment, questionnaire=questionnaire, confirmed=screening_confirmed_unchanged, on=on
+    )
+    screening = rescreen_today(plan=plan, practitioner=user, on=on)
+    if not screening.is_clear:
+        raise ValidationError(_not_clear_reason(screening))
+    session = SessionRecord(
+        appointment=appointment,
+        plan=plan,
+        patient_id=appointment.patient_id,
+        practitioner=user,
+        location_id=appointment.location_id,
+        session_date=on,
+        screening_confirmed_unchanged=screening_confirmed_unchanged,
+        questionnaire=questionnaire,
+        consent=appointment.patient.consents.filter(signed_on__lte=on).first(),
+        rescreen=screening.result.to_dict(),
+        complementary=list(plan.complementary or []),
+    )
+    session.full_clean()
+    session.save()
+    _copy_plan_sites(session, plan)
+    _set_cpt(session)
+    return session
+
+
+def _check_opening(*, appointment, plan: TreatmentPlan, user, on: dt.date) -> None:
+    """Who may open the note, and for which appointment and plan."""
     if not user.is_active or not user.has_perm(PRACTISE_DN):
         raise PermissionDenied("Only therapists who practise dry needling open DN sessions.")
     if appointment.therapist_id != user.pk:
@@ -145,44 +177,36 @@ def session_start(
         raise ValidationError({"plan": "That plan belongs to another patient."})
     if plan.status != PlanStatus.APPROVED:
         raise ValidationError({"plan": "Only an approved plan can be carried out."})
+
+
+def _same_day_check(appointment, *, questionnaire, confirmed: bool, on: dt.date) -> tuple:
+    """(the questionnaire the session rests on, whether the patient confirmed it unchanged):
+    one taken today, or the latest on file when the patient confirms nothing changed."""
+    from patients.selectors import latest_questionnaire
+
     if questionnaire is not None:
         if questionnaire.patient_id != appointment.patient_id or questionnaire.taken_on != on:
             raise ValidationError(
                 {"questionnaire": "Use a questionnaire this patient completed today."}
             )
-        screening_confirmed_unchanged = False
-    elif not screening_confirmed_unchanged:
+        return questionnaire, False
+    if not confirmed:
         raise ValidationError(
             {
                 "screening_confirmed_unchanged": "Confirm the screening answers are unchanged "
                 "or take a new questionnaire first."
             }
         )
-    else:
-        questionnaire = latest_questionnaire(appointment.patient, on=on)
-        if questionnaire is None:
-            raise ValidationError(
-                {"screening_confirmed_unchanged": "There is no questionnaire on file."}
-            )
-    screening = rescreen_today(plan=plan, practitioner=user, on=on)
-    if not screening.is_clear:
-        raise ValidationError(_not_clear_reason(screening))
-    consent = appointment.patient.consents.filter(signed_on__lte=on).first()
-    session = SessionRecord(
-        appointment=appointment,
-        plan=plan,
-        patient_id=appointment.patient_id,
-        practitioner=user,
-        location_id=appointment.location_id,
-        session_date=on,
-        screening_confirmed_unchanged=screening_confirmed_unchanged,
-        questionnaire=questionnaire,
-        consent=consent,
-        rescreen=screening.result.to_dict(),
-        complementary=list(plan.complementary or []),
-    )
-    session.full_clean()
-    session.save()
+    questionnaire = latest_questionnaire(appointment.patient, on=on)
+    if questionnaire is None:
+        raise ValidationError(
+            {"screening_confirmed_unchanged": "There is no questionnaire on file."}
+        )
+    return questionnaire, True
+
+
+def _copy_plan_sites(session: SessionRecord, plan: TreatmentPlan) -> None:
+    """The plan's sites as the session's, to be filled in with what was done."""
     SessionSite.objects.bulk_create(
         SessionSite(
             session=session,
@@ -197,8 +221,6 @@ def session_start(
         )
         for site in plan.sites.all()
     )
-    _set_cpt(session)
-    return session
 
 
 def _set_cpt(session: SessionRecord) -> str:

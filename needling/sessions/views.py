@@ -22,11 +22,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.booking import selectors as booking_selectors
-from clinic.booking.times import local_today
 from clinic.common.access import requires
-from clinic.common.forms import apply_errors
+from clinic.common.forms import apply_errors, form_submit, saved
 from needling.plans import services as plan_services
-from needling.plans.models import PlanStatus, TreatmentPlan
 from needling.sessions import selectors, services
 from needling.sessions.forms import (
     AddendumForm,
@@ -60,42 +58,46 @@ def _own_draft(request: HttpRequest, pk) -> SessionRecord:
 @require_http_methods(["GET", "POST"])
 def session_start(request: HttpRequest, appointment_pk: int) -> HttpResponse:
     appointment = booking_selectors.appointment_for(request.user, appointment_pk)
-    if appointment.therapist_id != request.user.pk or not appointment.appointment_type.is_dn:
+    if not services.may_open(appointment, request.user):
         raise PermissionDenied("Only the therapist of a DN appointment opens its session.")
-    existing = SessionRecord.objects.filter(appointment=appointment).first()
+    existing = selectors.session_of(appointment)
     if existing is not None:
         return redirect(existing)
-    patient = appointment.patient
-    today = local_today(appointment.location.zone)
-    plans = list(
-        TreatmentPlan.objects.filter(patient=patient, status=PlanStatus.APPROVED).order_by(
-            "-approved_at"
-        )
-    )
-    todays = patient.questionnaires.filter(taken_on=today).order_by("-created_at").first()
+    options = selectors.session_start_options(appointment)
     form = SessionStartForm(
         request.POST or None,
-        plans=plans,
-        has_today=todays is not None,
-        initial={"same_day": "today" if todays else "unchanged"},
+        plans=options.plans,
+        has_today=options.todays is not None,
+        initial={"same_day": "today" if options.todays else "unchanged"},
     )
-    if request.method == "POST" and form.is_valid():
-        plan = next(p for p in plans if str(p.pk) == form.cleaned_data["plan"])
-        use_today = form.cleaned_data["same_day"] == "today"
-        try:
-            session = services.session_start(
-                appointment=appointment,
-                plan=plan,
-                user=request.user,
-                screening_confirmed_unchanged=not use_today,
-                questionnaire=todays if use_today else None,
-                on=today,
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Session opened. Record the visit, then sign it.")
-            return redirect("needling:session_edit", pk=session.pk)
+
+    def start(data: dict) -> SessionRecord:
+        use_today = data["same_day"] == "today"
+        return services.session_start(
+            appointment=appointment,
+            plan=options.plan(data["plan"]),
+            user=request.user,
+            screening_confirmed_unchanged=not use_today,
+            questionnaire=options.todays if use_today else None,
+            on=options.on,
+        )
+
+    return form_submit(
+        request,
+        form,
+        start,
+        on_success=lambda session: saved(
+            request,
+            "needling:session_edit",
+            session.pk,
+            message="Session opened. Record the visit, then sign it.",
+        ),
+        on_invalid=lambda: _start_page(request, appointment, options, form),
+    )
+
+
+def _start_page(request: HttpRequest, appointment, options, form) -> HttpResponse:
+    patient = appointment.patient
     screening_url = (
         reverse("patients:screening_new", args=[patient.pk])
         + "?"
@@ -104,12 +106,12 @@ def session_start(request: HttpRequest, appointment_pk: int) -> HttpResponse:
     context = {
         "appointment": appointment,
         "patient": patient,
-        "plans": plans,
+        "plans": options.plans,
         "form": form,
-        "todays_questionnaire": todays,
+        "todays_questionnaire": options.todays,
         "screening_url": screening_url,
         "to_reconfirm": services.overrides_to_reconfirm(
-            plans=plans, practitioner=request.user, on=today
+            plans=options.plans, practitioner=request.user, on=options.on
         ),
         "can_override": plan_services.may_override(request.user, on=timezone.localdate()),
     }
@@ -279,26 +281,27 @@ def session_detail(request: HttpRequest, pk) -> HttpResponse:
     )
     services.session_access(session=session, user=request.user)
     form = AddendumForm(request.POST or None)
-    if request.method == "POST":
-        if not request.user.has_perm(ADDENDUM):
-            raise PermissionDenied("You cannot add addenda.")
-        if form.is_valid():
-            try:
-                services.session_addendum_add(
-                    session=session, user=request.user, text=form.cleaned_data["text"]
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, "Addendum added.")
-                return redirect(session)
-    context = {
-        "session": session,
-        "form": form,
-        "can_edit": not session.is_signed and session.practitioner_id == request.user.pk,
-        "can_addendum": session.is_signed and request.user.has_perm(ADDENDUM),
-    }
-    return render(request, "needling/sessions/session_detail.html", context)
+    if request.method == "POST" and not request.user.has_perm(ADDENDUM):
+        raise PermissionDenied("You cannot add addenda.")
+
+    def page() -> HttpResponse:
+        context = {
+            "session": session,
+            "form": form,
+            "can_edit": not session.is_signed and session.practitioner_id == request.user.pk,
+            "can_addendum": session.is_signed and request.user.has_perm(ADDENDUM),
+        }
+        return render(request, "needling/sessions/session_detail.html", context)
+
+    return form_submit(
+        request,
+        form,
+        lambda data: services.session_addendum_add(
+            session=session, user=request.user, text=data["text"]
+        ),
+        on_success=lambda _: saved(request, session, message="Addendum added."),
+        on_invalid=page,
+    )
 
 
 @requires(MANAGE)

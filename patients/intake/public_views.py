@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.common.forms import apply_errors
 from patients import services as patient_services
-from patients.forms import FINDING_LISTS, FOLLOW_UPS, QuestionnaireForm
+from patients.forms import FINDING_LISTS, FOLLOW_UPS, QuestionnaireForm, finding_formsets
 from patients.intake import services
 from patients.intake.forms import DateOfBirthForm, PatientConsentForm
 from patients.intake.models import MAX_DOB_ATTEMPTS, PatientLink
@@ -33,7 +33,6 @@ from patients.intake.questionnaire import (
     answers_check,
     apply_service_errors,
     draft_merge,
-    finding_formsets,
     step_get,
 )
 from patients.intake.throttle import client_ip, link_open_allowed
@@ -224,64 +223,74 @@ def _consent_step(request: HttpRequest, link: PatientLink) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        draft = dict(link.draft)
-        draft["consent"] = {
-            k: request.POST.get(k, "")[:200]
-            for k in ("signer", "signed_name", "guardian_relationship")
-        }
-        try:
-            services.link_draft_save(link=link, draft=draft)
-        except services.LinkUnusable:
-            return unavailable(request)
-        if "back" in request.POST:
-            return redirect("intake:step", number=CONSENT_STEP.number - 1)
-        answers = draft.get("answers", {})
-        checked = answers_check(answers, patient=link.patient, taken_on=today)
-        if not checked.ok:
-            first = next(
-                (s for s in QUESTION_STEPS if checked.step_has_errors(s)), QUESTION_STEPS[0]
-            )
-            draft["done"] = sorted(set(draft.get("done", [])) | {s.number for s in QUESTION_STEPS})
-            services.link_draft_save(link=link, draft=draft)
-            messages.error(
-                request, f"Some answers in “{first.title}” need attention before you can send them."
-            )
-            return redirect("intake:step", number=first.number)
-        if form.is_valid():
-            data = form.cleaned_data
-            if data["text_version"] != text.version:
-                form.add_error(
-                    None,
-                    "The consent text was updated while this page was open. Please read it "
-                    "again below.",
-                )
-            else:
-                try:
-                    services.intake_submit(
-                        link=link,
-                        answers=answers,
-                        consent_text=text,
-                        signer=data["signer"],
-                        signed_name=data["signed_name"],
-                        guardian_relationship=data["guardian_relationship"],
-                        ip=client_ip(request),
-                    )
-                except services.LinkUnusable:
-                    return unavailable(request)
-                except ValidationError as error:
-                    if hasattr(error, "error_dict"):
-                        apply_errors(form, error)
-                    else:
-                        apply_service_errors(checked, error)
-                        form.add_error(None, error)
-                else:
-                    request.session.pop(SESSION_KEY, None)
-                    return redirect("intake:done")
+        answered = _consent_post(request, link, form, text, today)
+        if answered is not None:
+            return answered
         form.data = form.data.copy()
         form.data["text_version"] = text.version
     context = _step_context(link, CONSENT_STEP, None, consent_form=form, text=text)
     context["minor"] = minor
     return render(request, "patients/intake/step.html", context, status=status)
+
+
+def _consent_post(request, link: PatientLink, form, text, today) -> HttpResponse | None:
+    """Save the consent step's draft, then send the whole intake if the answers and the
+    consent are in order; None to show the step again with the form's errors."""
+    draft = dict(link.draft)
+    draft["consent"] = {
+        k: request.POST.get(k, "")[:200] for k in ("signer", "signed_name", "guardian_relationship")
+    }
+    try:
+        services.link_draft_save(link=link, draft=draft)
+    except services.LinkUnusable:
+        return unavailable(request)
+    if "back" in request.POST:
+        return redirect("intake:step", number=CONSENT_STEP.number - 1)
+    answers = draft.get("answers", {})
+    checked = answers_check(answers, patient=link.patient, taken_on=today)
+    if not checked.ok:
+        return _answers_to_fix(request, link, draft, checked)
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    if data["text_version"] != text.version:
+        form.add_error(
+            None,
+            "The consent text was updated while this page was open. Please read it again below.",
+        )
+        return None
+    try:
+        services.intake_submit(
+            link=link,
+            answers=answers,
+            consent_text=text,
+            signer=data["signer"],
+            signed_name=data["signed_name"],
+            guardian_relationship=data["guardian_relationship"],
+            ip=client_ip(request),
+        )
+    except services.LinkUnusable:
+        return unavailable(request)
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            apply_errors(form, error)
+        else:
+            apply_service_errors(checked, error)
+            form.add_error(None, error)
+        return None
+    request.session.pop(SESSION_KEY, None)
+    return redirect("intake:done")
+
+
+def _answers_to_fix(request, link: PatientLink, draft: dict, checked) -> HttpResponse:
+    """Back to the first question step with a problem, every step marked as visited."""
+    first = next((s for s in QUESTION_STEPS if checked.step_has_errors(s)), QUESTION_STEPS[0])
+    draft["done"] = sorted(set(draft.get("done", [])) | {s.number for s in QUESTION_STEPS})
+    services.link_draft_save(link=link, draft=draft)
+    messages.error(
+        request, f"Some answers in “{first.title}” need attention before you can send them."
+    )
+    return redirect("intake:step", number=first.number)
 
 
 @public

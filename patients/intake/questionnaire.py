@@ -14,12 +14,19 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from patients.forms import FINDING_LISTS, FOLLOW_UPS, SECTIONS, QuestionnaireForm, finding_rows
+from patients.forms import (
+    FINDING_LISTS,
+    FOLLOW_UPS,
+    SECTIONS,
+    QuestionnaireForm,
+    apply_finding_errors,
+    finding_formsets,
+    findings_check,
+)
 from patients.models import Patient
 
 # The staff form's own helpers for the finding formsets (built from the declaration): the
 # intake uses them as patients.views.screening_new does rather than keeping a second copy.
-from patients.views import _apply_finding_errors, _finding_formsets
 
 FINDINGS_TITLE = "Body locations"
 CONSENT_TITLE = "Consent"
@@ -115,31 +122,10 @@ def answers_check(answers: dict, *, patient: Patient, taken_on: dt.date) -> Chec
     (as screening_new does): a yes to a finding list needs at least one row."""
     data = as_querydict(answers, taken_on=taken_on)
     form = QuestionnaireForm(data, patient=patient)
-    formsets = _finding_formsets(data)
-    form_ok = form.is_valid()
-    lists_ok = True
-    findings = {}
-    for finding_list in FINDING_LISTS:
-        name, parent = finding_list.key, finding_list.parent
-        if not form.parent_is_yes(parent):
-            continue
-        formset = formsets[name]
-        if not formset.is_valid():
-            lists_ok = False
-            continue
-        rows = finding_rows(formset)
-        if not rows:
-            form.add_error(
-                parent, f"You answered yes: add the {finding_list.row_name.lower()} below."
-            )
-            lists_ok = False
-        findings[name] = rows
-    return Checked(form, formsets, findings, form_ok and lists_ok and form.is_valid())
-
-
-def finding_formsets(data) -> dict:
-    return _finding_formsets(data)
+    formsets = finding_formsets(data)
+    findings, ok = findings_check(form, formsets)
+    return Checked(form, formsets, findings, ok)
 
 
 def apply_service_errors(checked: Checked, error: ValidationError) -> None:
-    _apply_finding_errors(checked.formsets, error, checked.form)
+    apply_finding_errors(checked.formsets, error, checked.form)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.common.access import requires
-from clinic.common.forms import apply_errors
+from clinic.common.forms import apply_errors, form_submit, saved
 from patients.intake import selectors, services
 from patients.intake.forms import ReturnForm, SendLinkForm
 from patients.intake.models import Intake, PatientLink
@@ -29,37 +29,34 @@ def _base_url(request: HttpRequest) -> str:
 def link_send(request: HttpRequest, pk) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = SendLinkForm(request.POST or None, patient=patient)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                link = services.intake_link_send(
-                    patient=patient,
-                    channel=form.cleaned_data["channel"],
-                    sent_by=request.user,
-                    base_url=_base_url(request),
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    f"Intake link sent by {link.get_channel_display().lower()} to "
-                    f"{link.sent_to}; it is valid until "
-                    f"{timezone.localtime(link.expires_at):%Y-%m-%d %H:%M}.",
-                )
-                return redirect("intake:send", pk=patient.pk)
-    return render(
+    return form_submit(
         request,
-        "patients/intake/send.html",
-        {
-            "patient": patient,
-            "form": form,
-            "links": selectors.links_of(patient),
-            "now": timezone.now(),
-        },
-        status=status,
+        form,
+        lambda data: services.intake_link_send(
+            patient=patient,
+            channel=data["channel"],
+            sent_by=request.user,
+            base_url=_base_url(request),
+        ),
+        on_success=lambda link: saved(
+            request,
+            "intake:send",
+            patient.pk,
+            message=f"Intake link sent by {link.get_channel_display().lower()} to "
+            f"{link.sent_to}; it is valid until "
+            f"{timezone.localtime(link.expires_at):%Y-%m-%d %H:%M}.",
+        ),
+        on_invalid=lambda: render(
+            request,
+            "patients/intake/send.html",
+            {
+                "patient": patient,
+                "form": form,
+                "links": selectors.links_of(patient),
+                "now": timezone.now(),
+            },
+            status=400 if request.method == "POST" else 200,
+        ),
     )
 
 
