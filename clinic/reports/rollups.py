@@ -36,7 +36,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Sum, Window
 from django.db.models.functions import TruncWeek
 
 from clinic.reports.rollup_models import (
@@ -428,6 +428,32 @@ def session_weekly(f, *, by_therapist: bool) -> list[dict]:
             continue
         out.append({**{k: row[k] for k in group}, **counts})
     return out
+
+
+def session_weekly_first(f, *, limit: int) -> tuple[list[dict], int]:
+    """The first ``limit`` rows of ``session_weekly(f, by_therapist=True)`` and how many there
+    are in all (one query: grouped, limited and counted by the database, with a window count
+    over the groups)."""
+    group = ["week", "practitioner__username"]
+    rows = list(
+        session_days(f)
+        .annotate(week=TruncWeek("day"))
+        .values(*group)
+        .annotate(**{f"n_{c}": Sum(c) for c in ("drafts", "signed")})
+        .exclude(n_drafts=0, n_signed=0)
+        .annotate(n_groups=Window(Count("*")))
+        .order_by(*group)[:limit]
+    )
+    total = rows[0]["n_groups"] if rows else 0
+    return [
+        {
+            "week": r["week"],
+            "practitioner__username": r["practitioner__username"],
+            "drafts": r["n_drafts"] or 0,
+            "signed": r["n_signed"] or 0,
+        }
+        for r in rows
+    ], total
 
 
 def event_counts(f) -> dict[tuple[str, str], int]:

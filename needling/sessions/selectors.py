@@ -7,8 +7,10 @@ import datetime as dt
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from needling.plans.models import PlanStatus
 from needling.sessions.models import (
     UNSIGNED_OVERDUE_HOURS,
+    AdverseEvent,
     SessionRecord,
     SessionSite,
     SessionStatus,
@@ -78,3 +80,36 @@ def visible_sessions(user) -> QuerySet[SessionRecord]:
     if user.has_perm("needling.view_sessionaccesslog"):
         return notes
     return notes.filter(Q(practitioner=user) | Q(location__in=user.locations.all()))
+
+
+def notes_between(
+    start: dt.date,
+    end: dt.date,
+    *,
+    location_id=None,
+    practitioner_id=None,
+    signed_only: bool = False,
+) -> QuerySet[SessionRecord]:
+    """Notes of the days ``start`` to ``end`` (inclusive), at one location and by one
+    practitioner when given, signed ones only when asked: the notes the reports count."""
+    notes = SessionRecord.objects.filter(session_date__gte=start, session_date__lte=end)
+    if location_id:
+        notes = notes.filter(location_id=location_id)
+    if practitioner_id:
+        notes = notes.filter(practitioner_id=practitioner_id)
+    if signed_only:
+        notes = notes.filter(status=SessionStatus.SIGNED)
+    return notes
+
+
+def course_notes(notes: QuerySet[SessionRecord]) -> QuerySet[SessionRecord]:
+    """Of ``notes``, the signed ones of approved (or since superseded) plans: the sessions of
+    treatment courses whose outcome counts."""
+    return notes.filter(
+        status=SessionStatus.SIGNED, plan__status__in=(PlanStatus.APPROVED, PlanStatus.SUPERSEDED)
+    )
+
+
+def adverse_events_of(notes: QuerySet[SessionRecord]) -> QuerySet[AdverseEvent]:
+    """The adverse events recorded on ``notes``."""
+    return AdverseEvent.objects.filter(session__in=notes)
