@@ -22,6 +22,8 @@ from clinic.reports.reference import (
     BRADY_2014_MILD_PER_100,
     BRADY_2014_PER_100,
 )
+from clinic.reports.rollup_models import CourseRollup
+from needling.plans.selectors import course_plans
 from needling.sessions.models import NPRS_MCID, AdverseKind, SessionRecord, Severity
 from needling.sessions.selectors import adverse_events_of, course_notes, notes_between
 
@@ -164,29 +166,52 @@ class SessionsReport(Report):
         }
 
 
-def _course_notes(f: Filters):
-    """The notes of the treatment courses in the range, each with its course's first NPRS
-    before and last NPRS after (window functions over the plan's notes in the range, ordered
-    by day, time of writing and id; a missing NPRS is skipped), as plain SQL and params.
+def _in_range(f: Filters) -> Q:
+    """Courses of the roll-up lying wholly inside the filters: every signed note of the plan
+    is in the range, at the location and by the therapist asked for."""
+    whole = Q(first_day__gte=f.start, last_day__lte=f.end)
+    if f.location_id:
+        whole &= Q(location_id=f.location_id)
+    if f.therapist_id:
+        whole &= Q(practitioner_id=f.therapist_id)
+    return whole
 
-    Change = the first NPRS before minus the last NPRS after (NPRS: lower is better), so a
-    positive change is an improvement; the MCID is met at a change of 2 points or more."""
+
+def _across(f: Filters):
+    """The plans of the other courses that may have notes inside the filters: across an edge
+    of the range, or (under a location or therapist filter) with notes at several locations
+    or by several therapists. Their courses are worked out from their notes."""
+    qs = CourseRollup.objects.filter(first_day__lte=f.end, last_day__gte=f.start).exclude(
+        _in_range(f)
+    )
+    if f.location_id:
+        qs = qs.filter(Q(location_id__isnull=True) | Q(location_id=f.location_id))
+    if f.therapist_id:
+        qs = qs.filter(Q(practitioner_id__isnull=True) | Q(practitioner_id=f.therapist_id))
+    return qs.values("plan_id")
+
+
+def _course_notes(f: Filters, names: bool):
+    """The notes, inside the filters, of the courses that ``_across`` names, each with its
+    course's first NPRS before and last NPRS after in the range (window functions over the
+    plan's notes ordered by day, time of writing and id; a missing NPRS is skipped)."""
     by_plan = [F("plan_id")]
 
-    def first(field: str, *order: str):
+    def first(field: str, *order):
         missing = Case(When(**{f"{field}__isnull": True}, then=Value(1)), default=Value(0))
         return Window(FirstValue(field), partition_by=by_plan, order_by=[missing, *order])
 
     notes = (
         course_notes(sessions_in(f, signed_only=True))
+        .filter(plan_id__in=_across(f))
         .order_by()
         .values(
             c_plan=F("plan_id"),
             c_code=F("plan__condition__icd10_code"),
             c_condition=F("plan__condition__description"),
             c_therapist=F("plan__practitioner__username"),
-            c_last=F("patient__last_name"),
-            c_first=F("patient__first_name"),
+            c_last=F("patient__last_name") if names else Value(""),
+            c_first=F("patient__first_name") if names else Value(""),
             c_day=F("session_date"),
             c_before=first("nprs_before", "session_date", "created_at", "id"),
             c_after=first(
@@ -200,19 +225,53 @@ def _course_notes(f: Filters):
     return notes.query.sql_with_params()
 
 
-def _courses_sql(f: Filters) -> tuple[str, tuple]:
-    """One row per course with an NPRS before and after: plan, condition code and text,
-    therapist, patient's names, first and last day, sessions, NPRS first and last."""
-    sql, params = _course_notes(f)
+def _whole_courses(f: Filters, names: bool):
+    """The courses wholly inside the filters, from the roll-up, with an NPRS at both ends."""
+    plans = course_plans(CourseRollup.objects.filter(_in_range(f)), "plan")
+    return (
+        plans.filter(nprs_first__isnull=False, nprs_last__isnull=False)
+        .order_by()
+        .values(
+            c_plan=F("plan_id"),
+            c_code=F("plan__condition__icd10_code"),
+            c_condition=F("plan__condition__description"),
+            c_therapist=F("plan__practitioner__username"),
+            c_last=F("plan__patient__last_name") if names else Value(""),
+            c_first=F("plan__patient__first_name") if names else Value(""),
+            c_day1=F("first_day"),
+            c_day2=F("last_day"),
+            c_sessions=F("sessions"),
+            c_before=F("nprs_first"),
+            c_after=F("nprs_last"),
+        )
+        .query.sql_with_params()
+    )
+
+
+COURSE_FIELDS = (
+    "plan_id, code, condition, therapist, last_name, first_name, first_day, last_day, "
+    "sessions, nprs_first, nprs_last"
+)
+
+
+def _courses_sql(f: Filters, *, names: bool = True) -> tuple[str, tuple]:
+    """One row per course with an NPRS before and after (COURSE_FIELDS): the whole ones from
+    the roll-up, the others from their notes in the range (without the patient's names, and
+    their join, unless ``names``)."""
+    whole, whole_params = _whole_courses(f, names)
+    sql, params = _course_notes(f, names)
     # Fixed text around the ORM's own SQL; every value is in params.
     return (
-        "SELECT n.c_plan AS plan_id, MAX(n.c_code) AS code, MAX(n.c_condition) AS condition, "  # noqa: S608
-        "MAX(n.c_therapist) AS therapist, MAX(n.c_last) AS last_name, "
-        "MAX(n.c_first) AS first_name, MIN(n.c_day) AS first_day, MAX(n.c_day) AS last_day, "
-        "COUNT(*) AS sessions, MAX(n.c_before) AS nprs_first, MAX(n.c_after) AS nprs_last "
-        f"FROM ({sql}) AS n GROUP BY n.c_plan "
+        "SELECT w.c_plan AS plan_id, w.c_code AS code, w.c_condition AS condition, "  # noqa: S608
+        "w.c_therapist AS therapist, w.c_last AS last_name, w.c_first AS first_name, "
+        "w.c_day1 AS first_day, w.c_day2 AS last_day, w.c_sessions AS sessions, "
+        f"w.c_before AS nprs_first, w.c_after AS nprs_last FROM ({whole}) AS w "
+        "UNION ALL "
+        "SELECT n.c_plan, MAX(n.c_code), MAX(n.c_condition), MAX(n.c_therapist), "
+        "MAX(n.c_last), MAX(n.c_first), MIN(n.c_day), MAX(n.c_day), COUNT(*), "
+        f"MAX(n.c_before), MAX(n.c_after) FROM ({sql}) AS n GROUP BY n.c_plan "
         "HAVING MAX(n.c_before) IS NOT NULL AND MAX(n.c_after) IS NOT NULL",
-        params,
+        (*whole_params, *params),
     )
 
 
@@ -249,7 +308,7 @@ def _date(value) -> dt.date:
 
 
 def course_count(f: Filters) -> int:
-    sql, params = _courses_sql(f)
+    sql, params = _courses_sql(f, names=False)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS c", params)  # noqa: S608
         return cursor.fetchone()[0]
@@ -259,7 +318,7 @@ def course_changes(f: Filters) -> dict[str, dict[tuple[str, object], dict[int, i
     """How many courses changed by each number of points, per condition ("code text") and
     per therapist (one query: the courses once, counted two ways). A change is a whole number
     from -10 to 10, so the medians come from these counts without reading every course."""
-    sql, params = _courses_sql(f)
+    sql, params = _courses_sql(f, names=False)
     change = "(c.nprs_first - c.nprs_last)"
     query = (
         f"WITH c AS ({sql}) "  # noqa: S608

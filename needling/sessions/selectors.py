@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from needling.plans.models import PlanStatus
+from needling.plans.selectors import course_plans
 from needling.sessions.models import (
     UNSIGNED_OVERDUE_HOURS,
     AdverseEvent,
@@ -105,9 +105,7 @@ def notes_between(
 def course_notes(notes: QuerySet[SessionRecord]) -> QuerySet[SessionRecord]:
     """Of ``notes``, the signed ones of approved (or since superseded) plans: the sessions of
     treatment courses whose outcome counts."""
-    return notes.filter(
-        status=SessionStatus.SIGNED, plan__status__in=(PlanStatus.APPROVED, PlanStatus.SUPERSEDED)
-    )
+    return course_plans(notes.filter(status=SessionStatus.SIGNED), "plan")
 
 
 def adverse_events_of(notes: QuerySet[SessionRecord]) -> QuerySet[AdverseEvent]:
