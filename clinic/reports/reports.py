@@ -13,6 +13,7 @@ from django.db.models.functions import Concat, TruncDate
 from django.utils import timezone
 
 from clinic.booking.models import Appointment
+from clinic.booking.selectors import appointments_between
 from clinic.reports import rollups as _rollups
 from clinic.reports import sessions as _sessions
 from clinic.reports.base import CHUNK, PAGE_ROWS, Report, rate, register
@@ -41,12 +42,12 @@ class ActivityReport(Report):
     columns = ("Date", "Start", "Location", "Therapist", "Patient", "Type", "Status")
 
     def queryset(self, f: Filters):
-        qs = Appointment.objects.filter(starts_at__gte=f.start_at(), starts_at__lt=f.end_before())
-        if f.location_id:
-            qs = qs.filter(location_id=f.location_id)
-        if f.therapist_id:
-            qs = qs.filter(therapist_id=f.therapist_id)
-        return qs
+        return appointments_between(
+            f.start_at(),
+            f.end_before(),
+            location_id=f.location_id,
+            therapist_id=f.therapist_id,
+        )
 
     def rows(self, f: Filters) -> Iterator[tuple]:
         tz = timezone.get_current_timezone()
