@@ -86,9 +86,10 @@ class CourseWorld(World):
             signed_by=a.therapist if signed else None,
         )
 
-    def move_signed(self):
-        """Behind the services' back: a signed note to another day, plan or therapist."""
-        note = self._pick(SessionRecord.objects.filter(status="signed"))
+    def move_draft(self):
+        """A draft to another day (up to 9 either way), plan and therapist, with a new NPRS
+        after, in one bulk UPDATE (signed notes are locked on PostgreSQL)."""
+        note = self._pick(SessionRecord.objects.filter(status="draft"))
         if note:
             plan = self.rng.choice(self.all_plans)[0]
             SessionRecord.objects.filter(pk=note.pk).update(
@@ -99,12 +100,7 @@ class CourseWorld(World):
                 nprs_after=_nprs(self.rng),
             )
 
-    def delete_signed(self):
-        note = self._pick(SessionRecord.objects.filter(status="signed"))
-        if note:
-            SessionRecord.objects.filter(pk=note.pk).delete()
-
-    STEPS = [*World.STEPS, open_note, open_note, move_signed, delete_signed]
+    STEPS = [*World.STEPS, open_note, open_note, move_draft, move_draft]
 
 
 def counted_courses(f: Filters) -> list[dict]:
