@@ -642,3 +642,16 @@ def series_of(appointment: Appointment) -> list[Appointment]:
         .select_related("location", "therapist", "room")
         .order_by("starts_at")
     )
+
+
+def appointments_between(
+    start_at: dt.datetime, end_before: dt.datetime, *, location_id=None, therapist_id=None
+) -> QuerySet[Appointment]:
+    """Appointments starting in [start_at, end_before), at one location and with one therapist
+    when given: what the manager reports count."""
+    qs = Appointment.objects.filter(starts_at__gte=start_at, starts_at__lt=end_before)
+    if location_id:
+        qs = qs.filter(location_id=location_id)
+    if therapist_id:
+        qs = qs.filter(therapist_id=therapist_id)
+    return qs

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["AppointmentDay", "SessionDay", "AdverseEventDay"]
+__all__ = ["AppointmentDay", "SessionDay", "AdverseEventDay", "CourseRollup"]
 
 
 class _Day(models.Model):
@@ -105,3 +105,42 @@ class AdverseEventDay(_Day):
                 name="report_adverse_event_day_key",
             ),
         ]
+
+
+class CourseRollup(models.Model):
+    """One row per treatment plan with a signed note: its whole course over every signed
+    note (first and last day, sessions, the first NPRS before and last NPRS after in the
+    order day, time written, id; the one location and practitioner of all its notes, or
+    NULL when there are several). Rewritten for the touched plans by the triggers on notes
+    (``clinic.reports.rollups``, under a lock on the plan row on PostgreSQL). The outcomes
+    report takes the courses that lie wholly inside its range and filters from here, and
+    works out the others (across an edge of the range, or with notes at several locations
+    or by several therapists under such a filter) from their notes."""
+
+    plan = models.OneToOneField(
+        "needling.TreatmentPlan",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    sessions = models.IntegerField()
+    nprs_first = models.SmallIntegerField(null=True)
+    nprs_last = models.SmallIntegerField(null=True)
+    location = models.ForeignKey(
+        "clinic.Location",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    practitioner = models.ForeignKey(
+        "clinic.User", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        db_table = "report_course"
+        default_permissions = ()
+        indexes = [models.Index(fields=["first_day", "last_day"], name="report_course_days")]

@@ -36,7 +36,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Sum, Window
 from django.db.models.functions import TruncWeek
 
 from clinic.reports.rollup_models import (
@@ -171,8 +171,9 @@ def _relations(table: str, op: str, vendor: str) -> tuple[str, str]:
     return new, old
 
 
-def trigger_statements(table: str, op: str, vendor: str) -> list[str]:
-    """The SQL statements the trigger on ``table`` for ``op`` runs (both databases)."""
+def trigger_statements(table: str, op: str, vendor: str, *, courses: bool = True) -> list[str]:
+    """The SQL statements the trigger on ``table`` for ``op`` runs (both databases); without
+    the course table's when ``courses`` is false (the migration that came before it)."""
     new, old = _relations(table, op, vendor)
     if table == APPOINTMENTS:
         return [
@@ -185,6 +186,7 @@ def trigger_statements(table: str, op: str, vendor: str) -> list[str]:
         ]
     if table == SESSIONS:
         return [
+            *(course_statements(op, vendor) if courses else []),
             _upsert(
                 "report_session_day",
                 SESSION_KEY,
@@ -222,12 +224,12 @@ def trigger_statements(table: str, op: str, vendor: str) -> list[str]:
     ]
 
 
-def _postgres_install() -> list[str]:
+def _postgres_install(courses: bool) -> list[str]:
     sql = []
     for table in COLUMNS:
         for op in OPS:
             name = f"report_rollup_{table}_{op}"
-            body = ";\n".join(trigger_statements(table, op, "postgresql"))
+            body = ";\n".join(trigger_statements(table, op, "postgresql", courses=courses))
             refs = {
                 "insert": "NEW TABLE AS new_rows",
                 "update": "NEW TABLE AS new_rows OLD TABLE AS old_rows",
@@ -245,12 +247,12 @@ def _postgres_install() -> list[str]:
     return sql
 
 
-def _sqlite_install() -> list[str]:
+def _sqlite_install(courses: bool) -> list[str]:
     sql = []
     for table in COLUMNS:
         for op in OPS:
             name = f"report_rollup_{table}_{op}"
-            body = ";\n".join(trigger_statements(table, op, "sqlite"))
+            body = ";\n".join(trigger_statements(table, op, "sqlite", courses=courses))
             sql.append(f"DROP TRIGGER IF EXISTS {name}")
             sql.append(
                 f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} FOR EACH ROW BEGIN\n"
@@ -259,8 +261,8 @@ def _sqlite_install() -> list[str]:
     return sql
 
 
-def install_sql(vendor: str) -> list[str]:
-    return _postgres_install() if vendor == "postgresql" else _sqlite_install()
+def install_sql(vendor: str, *, courses: bool = True) -> list[str]:
+    return _postgres_install(courses) if vendor == "postgresql" else _sqlite_install(courses)
 
 
 def uninstall_sql(vendor: str) -> list[str]:
@@ -273,6 +275,70 @@ def uninstall_sql(vendor: str) -> list[str]:
                 sql.append(f"DROP FUNCTION IF EXISTS {name}()")
             else:
                 sql.append(f"DROP TRIGGER IF EXISTS {name}")
+    return sql
+
+
+# -- treatment courses (one row per plan) ---------------------------------------------------
+
+COURSES = "report_course"
+COURSE_COLUMNS = (
+    "plan_id",
+    "first_day",
+    "last_day",
+    "sessions",
+    "nprs_first",
+    "nprs_last",
+    "location_id",
+    "practitioner_id",
+)
+
+
+def _nprs(column: str, direction: str) -> str:
+    """The plan's first (ASC) or last (DESC) ``column`` that is recorded on a signed note."""
+    order = ", ".join(f"x.{c} {direction}" for c in ("session_date", "created_at", "id"))
+    return (
+        f"(SELECT x.{column} FROM {SESSIONS} AS x WHERE x.plan_id = s.plan_id "
+        f"AND x.status = 'signed' AND x.{column} IS NOT NULL ORDER BY {order} LIMIT 1)"
+    )
+
+
+def course_select(plans: str | None) -> str:
+    """Each plan's course over all its signed notes; only the plans in ``plans`` (a subquery
+    of plan ids) when given."""
+    only = f" AND s.plan_id IN {plans}" if plans else ""
+    return (
+        "SELECT s.plan_id, MIN(s.session_date), MAX(s.session_date), COUNT(*), "
+        f"{_nprs('nprs_before', 'ASC')}, {_nprs('nprs_after', 'DESC')}, "
+        "CASE WHEN MIN(s.location_id) = MAX(s.location_id) THEN MIN(s.location_id) END, "
+        "CASE WHEN MIN(s.practitioner_id) = MAX(s.practitioner_id) "
+        "THEN MIN(s.practitioner_id) END "
+        f"FROM {SESSIONS} AS s WHERE s.status = 'signed' AND s.plan_id IS NOT NULL{only} "
+        "GROUP BY s.plan_id"
+    )
+
+
+def _touched_plans(op: str, vendor: str) -> str:
+    if vendor == "postgresql":
+        sides = {"insert": ["new_rows"], "update": ["new_rows", "old_rows"], "delete": ["old_rows"]}
+        return "(" + " UNION ".join(f"SELECT plan_id FROM {t}" for t in sides[op]) + ")"
+    sides = {"insert": ["NEW"], "update": ["NEW", "OLD"], "delete": ["OLD"]}
+    return "(" + " UNION ".join(f"SELECT {t}.plan_id" for t in sides[op]) + ")"
+
+
+def course_statements(op: str, vendor: str) -> list[str]:
+    """Rewrite the courses of the plans a statement on notes touched. On PostgreSQL the plan
+    rows are locked first (FOR NO KEY UPDATE, which a note's foreign key check does not wait
+    for), so two transactions writing notes of one plan rewrite its course one after the
+    other, the second from a fresh snapshot that has the first one's notes."""
+    plans = _touched_plans(op, vendor)
+    sql = []
+    if vendor == "postgresql":
+        sql.append(
+            f"PERFORM 1 FROM needling_treatmentplan WHERE id IN {plans} "
+            "ORDER BY id FOR NO KEY UPDATE"
+        )
+    sql.append(f"DELETE FROM {COURSES} WHERE plan_id IN {plans}")
+    sql.append(f"INSERT INTO {COURSES} ({', '.join(COURSE_COLUMNS)}) {course_select(plans)}")
     return sql
 
 
@@ -300,14 +366,22 @@ def _full_selects(vendor: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ..
     }
 
 
-def rollup_rebuild() -> dict[str, int]:
-    """Recompute the roll-up tables from the rows, in one transaction; rows per table."""
+def rollup_rebuild(*, courses: bool = True) -> dict[str, int]:
+    """Recompute the roll-up tables from the rows, in one transaction; rows per table
+    (``courses=False``: the daily ones only, as the migration that made them had no
+    course table yet)."""
     written = {}
     with transaction.atomic(), connection.cursor() as cursor:
         for table, (key, counts, select) in _full_selects(connection.vendor).items():
             cursor.execute(f"DELETE FROM {table}")
             cursor.execute(f"INSERT INTO {table} ({', '.join((*key, *counts))}) {select}")
             written[table] = cursor.rowcount
+        if courses:
+            cursor.execute(f"DELETE FROM {COURSES}")
+            cursor.execute(
+                f"INSERT INTO {COURSES} ({', '.join(COURSE_COLUMNS)}) {course_select(None)}"
+            )
+            written[COURSES] = cursor.rowcount
     return written
 
 
@@ -342,6 +416,16 @@ def rollup_check(limit: int = 50) -> list[Difference]:
                 for row in cursor.fetchall()[:limit]:
                     rows[tuple(_plain(v) for v in row[: len(key)])][side] = tuple(row[len(key) :])
             found += [Difference(table, k, v[0], v[1]) for k, v in sorted(rows.items(), key=str)]
+        stored = f"SELECT {', '.join(COURSE_COLUMNS)} FROM {COURSES}"
+        rows = defaultdict(lambda: [None, None])
+        for side, first, second in (
+            (0, stored, course_select(None)),
+            (1, course_select(None), stored),
+        ):
+            cursor.execute(f"SELECT * FROM ({first}) AS a EXCEPT SELECT * FROM ({second}) AS b")
+            for row in cursor.fetchall()[:limit]:
+                rows[(_plain(row[0]),)][side] = tuple(_plain(v) for v in row[1:])
+        found += [Difference(COURSES, k, v[0], v[1]) for k, v in sorted(rows.items(), key=str)]
     return found[:limit]
 
 
@@ -428,6 +512,32 @@ def session_weekly(f, *, by_therapist: bool) -> list[dict]:
             continue
         out.append({**{k: row[k] for k in group}, **counts})
     return out
+
+
+def session_weekly_first(f, *, limit: int) -> tuple[list[dict], int]:
+    """The first ``limit`` rows of ``session_weekly(f, by_therapist=True)`` and how many there
+    are in all (one query: grouped, limited and counted by the database, with a window count
+    over the groups)."""
+    group = ["week", "practitioner__username"]
+    rows = list(
+        session_days(f)
+        .annotate(week=TruncWeek("day"))
+        .values(*group)
+        .annotate(**{f"n_{c}": Sum(c) for c in ("drafts", "signed")})
+        .exclude(n_drafts=0, n_signed=0)
+        .annotate(n_groups=Window(Count("*")))
+        .order_by(*group)[:limit]
+    )
+    total = rows[0]["n_groups"] if rows else 0
+    return [
+        {
+            "week": r["week"],
+            "practitioner__username": r["practitioner__username"],
+            "drafts": r["n_drafts"] or 0,
+            "signed": r["n_signed"] or 0,
+        }
+        for r in rows
+    ], total
 
 
 def event_counts(f) -> dict[tuple[str, str], int]:

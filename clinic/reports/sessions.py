@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 
-from django.db.models import F, Q
+from django.db import connection
+from django.db.models import Case, F, Q, Value, When, Window
+from django.db.models.functions import FirstValue
 from django.utils import timezone
 
 from clinic.reports import rollups
@@ -19,27 +22,23 @@ from clinic.reports.reference import (
     BRADY_2014_MILD_PER_100,
     BRADY_2014_PER_100,
 )
-from needling.sessions.models import (
-    NPRS_MCID,
-    AdverseEvent,
-    AdverseKind,
-    SessionRecord,
-    SessionStatus,
-    Severity,
-)
+from clinic.reports.rollup_models import CourseRollup
+from needling.plans.selectors import course_plans
+from needling.sessions.models import NPRS_MCID, AdverseKind, SessionRecord, Severity
+from needling.sessions.selectors import adverse_events_of, course_notes, notes_between
 
 CPT_CODES = ("20560", "20561")
 
 
 def sessions_in(f: Filters, *, signed_only: bool = False):
-    qs = SessionRecord.objects.filter(session_date__gte=f.start, session_date__lte=f.end)
-    if f.location_id:
-        qs = qs.filter(location_id=f.location_id)
-    if f.therapist_id:
-        qs = qs.filter(practitioner_id=f.therapist_id)
-    if signed_only:
-        qs = qs.filter(status=SessionStatus.SIGNED)
-    return qs
+    """The notes in the filters' range (the sessions capability's selector)."""
+    return notes_between(
+        f.start,
+        f.end,
+        location_id=f.location_id,
+        practitioner_id=f.therapist_id,
+        signed_only=signed_only,
+    )
 
 
 def per_100(part: int, whole: int) -> str:
@@ -47,31 +46,35 @@ def per_100(part: int, whole: int) -> str:
 
 
 def activity_session_tables(f: Filters) -> list[dict]:
-    """Sessions per therapist per week and the CPT code counts of signed sessions: one
-    query over the daily roll-up (the CPT counts are summed from the weekly groups).
+    """Sessions per therapist per week and the CPT code counts of signed sessions: two
+    queries over the daily roll-up, whatever the range (the weekly groups' first PAGE_ROWS
+    with their number, and the CPT totals).
 
     The weekly table shows its first PAGE_ROWS rows (a year of sixty therapists is 3,000
     rows); the caption says how many there are and how to narrow them."""
-    weekly = rollups.session_weekly(f, by_therapist=True)
-    cpt = {code: sum(r[f"cpt_{code}"] for r in weekly) for code in CPT_CODES}
-    weekly_rows = [
-        (r["week"].strftime("%Y-%m-%d"), r["practitioner__username"], r["drafts"] + r["signed"])
-        for r in weekly
-    ]
+    weekly, total = rollups.session_weekly_first(f, limit=PAGE_ROWS)
+    counts = rollups.session_counts(f)
     return [
         {
             "caption": "DN sessions per therapist per week (week starting Monday)",
             "columns": ("Week of", "Therapist", "Sessions"),
-            "rows": weekly_rows[:PAGE_ROWS],
-            "total": len(weekly_rows),
+            "rows": [
+                (
+                    r["week"].strftime("%Y-%m-%d"),
+                    r["practitioner__username"],
+                    r["drafts"] + r["signed"],
+                )
+                for r in weekly
+            ],
+            "total": total,
             "narrow": "choose a therapist or a shorter range to see the rest",
         },
         {
             "caption": "CPT codes of signed sessions",
             "columns": ("CPT code", "Meaning", "Sessions"),
             "rows": [
-                ("20560", "1 or 2 muscles", cpt.get("20560", 0)),
-                ("20561", "3 or more muscles", cpt.get("20561", 0)),
+                ("20560", "1 or 2 muscles", counts["cpt_20560"]),
+                ("20561", "3 or more muscles", counts["cpt_20561"]),
             ],
         },
     ]
@@ -163,75 +166,198 @@ class SessionsReport(Report):
         }
 
 
-def courses(f: Filters) -> list[dict]:
-    """Treatment courses: an approved plan's signed sessions in the range (one query).
+def _in_range(f: Filters) -> Q:
+    """Courses of the roll-up lying wholly inside the filters: every signed note of the plan
+    is in the range, at the location and by the therapist asked for."""
+    whole = Q(first_day__gte=f.start, last_day__lte=f.end)
+    if f.location_id:
+        whole &= Q(location_id=f.location_id)
+    if f.therapist_id:
+        whole &= Q(practitioner_id=f.therapist_id)
+    return whole
 
-    Change = the first NPRS before minus the last NPRS after (NPRS: lower is better), so a
-    positive change is an improvement; the MCID is met at a change of 2 points or more.
-    """
-    qs = (
-        sessions_in(f, signed_only=True)
-        .filter(plan__status__in=("approved", "superseded"))
-        .order_by("plan_id", "session_date", "created_at")
-        .values_list(
-            "plan_id",
-            "plan__condition__icd10_code",
-            "plan__condition__description",
-            "plan__practitioner__username",
-            "patient__last_name",
-            "patient__first_name",
-            "session_date",
-            "nprs_before",
-            "nprs_after",
+
+def _across(f: Filters):
+    """The plans of the other courses that may have notes inside the filters: across an edge
+    of the range, or (under a location or therapist filter) with notes at several locations
+    or by several therapists. Their courses are worked out from their notes."""
+    qs = CourseRollup.objects.filter(first_day__lte=f.end, last_day__gte=f.start).exclude(
+        _in_range(f)
+    )
+    if f.location_id:
+        qs = qs.filter(Q(location_id__isnull=True) | Q(location_id=f.location_id))
+    if f.therapist_id:
+        qs = qs.filter(Q(practitioner_id__isnull=True) | Q(practitioner_id=f.therapist_id))
+    return qs.values("plan_id")
+
+
+def _course_notes(f: Filters, names: bool):
+    """The notes, inside the filters, of the courses that ``_across`` names, each with its
+    course's first NPRS before and last NPRS after in the range (window functions over the
+    plan's notes ordered by day, time of writing and id; a missing NPRS is skipped)."""
+    by_plan = [F("plan_id")]
+
+    def first(field: str, *order):
+        missing = Case(When(**{f"{field}__isnull": True}, then=Value(1)), default=Value(0))
+        return Window(FirstValue(field), partition_by=by_plan, order_by=[missing, *order])
+
+    notes = (
+        course_notes(sessions_in(f, signed_only=True))
+        .filter(plan_id__in=_across(f))
+        .order_by()
+        .values(
+            c_plan=F("plan_id"),
+            c_code=F("plan__condition__icd10_code"),
+            c_condition=F("plan__condition__description"),
+            c_therapist=F("plan__practitioner__username"),
+            c_last=F("patient__last_name") if names else Value(""),
+            c_first=F("patient__first_name") if names else Value(""),
+            c_day=F("session_date"),
+            c_before=first("nprs_before", "session_date", "created_at", "id"),
+            c_after=first(
+                "nprs_after",
+                F("session_date").desc(),
+                F("created_at").desc(),
+                F("id").desc(),
+            ),
         )
     )
-    found: dict = {}
-    for plan, code, description, therapist, last, first, day, before, after in qs.iterator(
-        chunk_size=CHUNK
-    ):
-        course = found.setdefault(
-            plan,
-            {
-                "plan": plan,
-                "condition": f"{code} {description}",
-                "therapist": therapist,
-                "patient": f"{last}, {first}",
-                "first_day": day,
-                "sessions": 0,
-                "first": None,
-                "last": None,
-            },
+    return notes.query.sql_with_params()
+
+
+def _whole_courses(f: Filters, names: bool):
+    """The courses wholly inside the filters, from the roll-up, with an NPRS at both ends."""
+    plans = course_plans(CourseRollup.objects.filter(_in_range(f)), "plan")
+    return (
+        plans.filter(nprs_first__isnull=False, nprs_last__isnull=False)
+        .order_by()
+        .values(
+            c_plan=F("plan_id"),
+            c_code=F("plan__condition__icd10_code"),
+            c_condition=F("plan__condition__description"),
+            c_therapist=F("plan__practitioner__username"),
+            c_last=F("plan__patient__last_name") if names else Value(""),
+            c_first=F("plan__patient__first_name") if names else Value(""),
+            c_day1=F("first_day"),
+            c_day2=F("last_day"),
+            c_sessions=F("sessions"),
+            c_before=F("nprs_first"),
+            c_after=F("nprs_last"),
         )
-        course["sessions"] += 1
-        course["last_day"] = day
-        if course["first"] is None and before is not None:
-            course["first"] = before
-        if after is not None:
-            course["last"] = after
+        .query.sql_with_params()
+    )
+
+
+COURSE_FIELDS = (
+    "plan_id, code, condition, therapist, last_name, first_name, first_day, last_day, "
+    "sessions, nprs_first, nprs_last"
+)
+
+
+def _courses_sql(f: Filters, *, names: bool = True) -> tuple[str, tuple]:
+    """One row per course with an NPRS before and after (COURSE_FIELDS): the whole ones from
+    the roll-up, the others from their notes in the range (without the patient's names, and
+    their join, unless ``names``)."""
+    whole, whole_params = _whole_courses(f, names)
+    sql, params = _course_notes(f, names)
+    # Fixed text around the ORM's own SQL; every value is in params.
+    return (
+        "SELECT w.c_plan AS plan_id, w.c_code AS code, w.c_condition AS condition, "  # noqa: S608
+        "w.c_therapist AS therapist, w.c_last AS last_name, w.c_first AS first_name, "
+        "w.c_day1 AS first_day, w.c_day2 AS last_day, w.c_sessions AS sessions, "
+        f"w.c_before AS nprs_first, w.c_after AS nprs_last FROM ({whole}) AS w "
+        "UNION ALL "
+        "SELECT n.c_plan, MAX(n.c_code), MAX(n.c_condition), MAX(n.c_therapist), "
+        "MAX(n.c_last), MAX(n.c_first), MIN(n.c_day), MAX(n.c_day), COUNT(*), "
+        f"MAX(n.c_before), MAX(n.c_after) FROM ({sql}) AS n GROUP BY n.c_plan "
+        "HAVING MAX(n.c_before) IS NOT NULL AND MAX(n.c_after) IS NOT NULL",
+        (*whole_params, *params),
+    )
+
+
+def courses(f: Filters) -> list[dict]:
+    """Treatment courses: an approved plan's signed sessions in the range, one row each from
+    the database (one query), in plan order."""
+    sql, params = _courses_sql(f)
+    plan_field = SessionRecord._meta.get_field("plan").target_field
     result = []
-    for course in found.values():
-        if course["first"] is None or course["last"] is None:
-            continue
-        course["change"] = course["first"] - course["last"]
-        course["mcid"] = course["change"] >= NPRS_MCID
-        result.append(course)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({sql}) AS c ORDER BY c.plan_id", params)  # noqa: S608
+        for plan, code, description, therapist, last, first, day1, day2, n, a, b in cursor:
+            change = a - b
+            result.append(
+                {
+                    "plan": plan_field.to_python(plan),
+                    "condition": f"{code} {description}",
+                    "therapist": therapist,
+                    "patient": f"{last}, {first}",
+                    "first_day": _date(day1),
+                    "last_day": _date(day2),
+                    "sessions": n,
+                    "first": a,
+                    "last": b,
+                    "change": change,
+                    "mcid": change >= NPRS_MCID,
+                }
+            )
     return result
 
 
-def _outcome_rows(grouped: dict[str, list[dict]]) -> list[tuple]:
+def _date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def course_count(f: Filters) -> int:
+    sql, params = _courses_sql(f, names=False)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS c", params)  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def course_changes(f: Filters) -> dict[str, dict[tuple[str, object], dict[int, int]]]:
+    """How many courses changed by each number of points, per condition ("code text") and
+    per therapist (one query: the courses once, counted two ways). A change is a whole number
+    from -10 to 10, so the medians come from these counts without reading every course."""
+    sql, params = _courses_sql(f, names=False)
+    change = "(c.nprs_first - c.nprs_last)"
+    query = (
+        f"WITH c AS ({sql}) "  # noqa: S608
+        f"SELECT 'condition', c.code, c.condition, {change}, COUNT(*) FROM c "
+        f"GROUP BY c.code, c.condition, {change} "
+        "UNION ALL "
+        f"SELECT 'therapist', c.therapist, NULL, {change}, COUNT(*) FROM c "
+        f"GROUP BY c.therapist, {change}"
+    )
+    found: dict[str, dict] = {"condition": defaultdict(dict), "therapist": defaultdict(dict)}
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        for kind, key, text, points, n in cursor:
+            name = f"{key} {text}" if kind == "condition" else key
+            found[kind][name][points] = n
+    return found
+
+
+def median_of_counts(counts: dict[int, int]):
+    """``statistics.median`` of the values that ``counts`` (value -> how many) describes."""
+    n = sum(counts.values())
+    if not n:
+        raise statistics.StatisticsError("no median for empty data")
+    wanted = (n // 2,) if n % 2 else (n // 2 - 1, n // 2)
+    found, seen = [], 0
+    for value in sorted(counts):
+        while len(found) < len(wanted) and wanted[len(found)] < seen + counts[value]:
+            found.append(value)
+        seen += counts[value]
+    return found[0] if len(found) == 1 else (found[0] + found[1]) / 2
+
+
+def _outcome_rows(grouped: dict[str, dict[int, int]]) -> list[tuple]:
     rows = []
     for key in sorted(grouped):
-        items = grouped[key]
-        met = sum(1 for c in items if c["mcid"])
-        rows.append(
-            (
-                key,
-                len(items),
-                met,
-                f"{met * 100 / len(items):.0f}%",
-                statistics.median(c["change"] for c in items),
-            )
-        )
+        changes = grouped[key]
+        n = sum(changes.values())
+        met = sum(k for points, k in changes.items() if points >= NPRS_MCID)
+        rows.append((key, n, met, f"{met * 100 / n:.0f}%", median_of_counts(changes)))
     return rows
 
 
@@ -274,23 +400,24 @@ class OutcomesReport(Report):
             )
 
     def count(self, f: Filters) -> int:
-        return len(courses(f))
+        return course_count(f)
 
     def page(self, f: Filters) -> dict:
-        found = courses(f)
-        by_condition: dict[str, list] = defaultdict(list)
-        by_therapist: dict[str, list] = defaultdict(list)
-        for c in found:
-            by_condition[c["condition"]].append(c)
-            by_therapist[c["therapist"]].append(c)
-        met = sum(1 for c in found if c["mcid"])
+        # One query: the courses' changes counted per condition and per therapist.
+        changes = course_changes(f)
+        overall: dict[int, int] = defaultdict(int)
+        for per_change in changes["condition"].values():
+            for points, n in per_change.items():
+                overall[points] += n
+        total = sum(overall.values())
+        met = sum(n for points, n in overall.items() if points >= NPRS_MCID)
         columns = ("Courses", "Reached MCID", "Share", "Median change (points)")
-        therapist_rows = _outcome_rows(by_therapist)
+        therapist_rows = _outcome_rows(changes["therapist"])
         return {
             "summary": [
-                ("Courses with NPRS recorded", len(found)),
-                ("Reached the MCID", f"{met} ({met * 100 / len(found):.0f}%)" if found else "–"),
-                ("Median change", statistics.median(c["change"] for c in found) if found else "–"),
+                ("Courses with NPRS recorded", total),
+                ("Reached the MCID", f"{met} ({met * 100 / total:.0f}%)" if total else "–"),
+                ("Median change", median_of_counts(overall) if total else "–"),
             ],
             "chart": {
                 "type": "bar",
@@ -308,7 +435,7 @@ class OutcomesReport(Report):
             else None,
             "table": {
                 "columns": ("Condition", *columns),
-                "rows": _outcome_rows(by_condition),
+                "rows": _outcome_rows(changes["condition"]),
                 "caption": "Per condition",
             },
             "extra_tables": [
@@ -333,8 +460,7 @@ class SafetyReport(Report):
     columns = ("Date", "Location", "Therapist", "Patient", "Event", "Severity", "Major", "Note")
 
     def events(self, f: Filters):
-        qs = AdverseEvent.objects.filter(session__in=sessions_in(f, signed_only=True))
-        return qs
+        return adverse_events_of(sessions_in(f, signed_only=True))
 
     def rows(self, f: Filters, *, major_only: bool = False) -> Iterator[tuple]:
         labels = dict(AdverseKind.choices)

@@ -139,7 +139,11 @@ class TreatmentPlan(models.Model):
 
     class Meta:
         ordering = ["-planned_date", "-created_at"]
-        indexes = [models.Index(fields=["patient", "-planned_date"])]
+        indexes = [
+            # The compliance report: plans approved in a range by given approvers.
+            models.Index(fields=["approved_by", "approved_at"], name="plan_approver_idx"),
+            models.Index(fields=["patient", "-planned_date"]),
+        ]
         permissions = [("approve_treatmentplan", "Can approve a DN treatment plan")]
         constraints = [
             models.CheckConstraint(condition=_in("status", PlanStatus.choices), name="plan_status"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from needling.plans.models import PlanOverride, PlanSite, TreatmentPlan
+from needling.plans.models import PlanOverride, PlanSite, PlanStatus, TreatmentPlan
 from patients.models import PainMap, PainMapArea
 
 # --- Treatment plans --------------------------------------------------------------------------
@@ -91,3 +91,11 @@ def dn_practitioners() -> QuerySet:
         .distinct()
         .order_by("last_name", "first_name")
     )
+
+
+def course_plans(rows: QuerySet, prefix: str = "") -> QuerySet:
+    """Of ``rows`` (plans, or rows pointing at a plan through ``prefix``, e.g. "plan"), those
+    of plans whose treatment course counts for outcomes: approved, or approved and since
+    superseded by a new version."""
+    field = f"{prefix}__status__in" if prefix else "status__in"
+    return rows.filter(**{field: (PlanStatus.APPROVED, PlanStatus.SUPERSEDED)})

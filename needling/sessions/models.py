@@ -145,6 +145,25 @@ class SessionRecord(models.Model):
                 include=["practitioner", "location", "status", "cpt_code"],
                 name="session_report_idx",
             ),
+            # The outcomes report's courses across an edge of its range: the signed notes of
+            # a range of days with what a course needs, read from the index alone (PostgreSQL
+            # index-only scans; a year is ~10% of the notes at scale, which the planner
+            # otherwise read with a sequential scan of the table).
+            models.Index(
+                fields=["session_date"],
+                include=[
+                    "plan",
+                    "created_at",
+                    "id",
+                    "nprs_before",
+                    "nprs_after",
+                    "location",
+                    "practitioner",
+                    "patient",
+                ],
+                condition=Q(status="signed"),
+                name="session_course_idx",
+            ),
             # The safety report's needle-count incidents: few rows, found without a scan. The
             # columns are the list's ORDER BY (session_date, id), so its LIMIT reads this
             # index in order; on session_date alone PostgreSQL walked session_report_idx

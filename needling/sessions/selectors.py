@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from clinic.booking.times import local_today
 from needling.plans.models import PlanStatus, TreatmentPlan
+from needling.plans.selectors import course_plans
 from needling.sessions.models import (
     UNSIGNED_OVERDUE_HOURS,
+    AdverseEvent,
     SessionRecord,
     SessionSite,
     SessionStatus,
@@ -113,3 +115,34 @@ def session_start_options(appointment) -> StartOptions:
     )
     todays = patient.questionnaires.filter(taken_on=on).order_by("-created_at").first()
     return StartOptions(on=on, plans=plans, todays=todays)
+
+
+def notes_between(
+    start: dt.date,
+    end: dt.date,
+    *,
+    location_id=None,
+    practitioner_id=None,
+    signed_only: bool = False,
+) -> QuerySet[SessionRecord]:
+    """Notes of the days ``start`` to ``end`` (inclusive), at one location and by one
+    practitioner when given, signed ones only when asked: the notes the reports count."""
+    notes = SessionRecord.objects.filter(session_date__gte=start, session_date__lte=end)
+    if location_id:
+        notes = notes.filter(location_id=location_id)
+    if practitioner_id:
+        notes = notes.filter(practitioner_id=practitioner_id)
+    if signed_only:
+        notes = notes.filter(status=SessionStatus.SIGNED)
+    return notes
+
+
+def course_notes(notes: QuerySet[SessionRecord]) -> QuerySet[SessionRecord]:
+    """Of ``notes``, the signed ones of approved (or since superseded) plans: the sessions of
+    treatment courses whose outcome counts."""
+    return course_plans(notes.filter(status=SessionStatus.SIGNED), "plan")
+
+
+def adverse_events_of(notes: QuerySet[SessionRecord]) -> QuerySet[AdverseEvent]:
+    """The adverse events recorded on ``notes``."""
+    return AdverseEvent.objects.filter(session__in=notes)

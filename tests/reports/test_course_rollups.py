@@ -1,0 +1,205 @@
+"""The outcomes report's courses (per-plan roll-up plus notes) equal courses built from the
+rows, whatever is written; its medians equal ``statistics.median``; its queries are flat.
+
+The random walk of ``test_rollups`` (inserts, updates, moves across days and therapists,
+signing, deletes), with approved plans, several plans per therapist and NPRS scores (some
+missing) on every note, so the roll-up's whole courses, the courses across an edge of the
+range and those with notes at several locations or by several therapists all occur.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import statistics
+
+import pytest
+from django.utils import timezone
+
+from clinic.reports import rollups
+from clinic.reports import sessions as session_reports
+from clinic.reports.filters import Filters
+from clinic.reports.registry import get_report
+from needling.plans.models import TreatmentPlan
+from needling.sessions.models import NPRS_MCID, SessionRecord
+from tests.factories import ConditionFactory, ConsentFactory, PatientFactory, ScreeningFactory
+from tests.reports.test_rollups import BASE, DAYS, World
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def _nprs(rng: random.Random):
+    return None if rng.random() < 0.15 else rng.randint(0, 10)
+
+
+class CourseWorld(World):
+    def __init__(self, rng: random.Random):
+        super().__init__(rng)
+        self.all_plans = list(self.plans.values())
+        for n in range(5):  # more plans, of any therapist, two conditions
+            t = self.therapists[n % 3]
+            patient = PatientFactory()
+            plan = TreatmentPlan.objects.create(
+                patient=patient,
+                condition=ConditionFactory(
+                    patient=patient, icd10_code=("M54.2", "M79.1")[n % 2], description="x"
+                ),
+                practitioner=t,
+                location=self.locations[0],
+                planned_date=BASE.date(),
+                created_by=t,
+            )
+            self.all_plans.append(
+                (plan, ScreeningFactory(patient=patient), ConsentFactory(patient=patient))
+            )
+        # One plan stays a draft: its notes never count.
+        TreatmentPlan.objects.filter(pk__in=[p.pk for p, _, _ in self.all_plans[1:]]).update(
+            status="approved",
+            approved_by=self.therapists[0],
+            approved_at=timezone.now(),
+            snapshot={"case": 1},
+            cpt_code="20560",
+        )
+
+    def open_note(self):
+        from clinic.booking.models import Appointment
+
+        a = self._pick(Appointment.objects.filter(dn_session__isnull=True))
+        if not a:
+            return
+        plan, questionnaire, consent = self.rng.choice(self.all_plans)
+        signed = self.rng.random() < 0.4
+        SessionRecord.objects.create(
+            appointment=a,
+            plan=plan,
+            patient=plan.patient,
+            practitioner=a.therapist,
+            location=a.location,
+            session_date=timezone.localdate(a.starts_at),
+            questionnaire=questionnaire,
+            consent=consent,
+            nprs_before=_nprs(self.rng),
+            nprs_after=_nprs(self.rng),
+            cpt_code=self.rng.choice(["20560", "20561"]) if signed else "",
+            status="signed" if signed else "draft",
+            signed_at=timezone.now() if signed else None,
+            signed_by=a.therapist if signed else None,
+        )
+
+    def move_draft(self):
+        """A draft to another day (up to 9 either way), plan and therapist, with a new NPRS
+        after, in one bulk UPDATE (signed notes are locked on PostgreSQL)."""
+        note = self._pick(SessionRecord.objects.filter(status="draft"))
+        if note:
+            plan = self.rng.choice(self.all_plans)[0]
+            SessionRecord.objects.filter(pk=note.pk).update(
+                session_date=note.session_date + dt.timedelta(days=self.rng.randint(-9, 9)),
+                practitioner=self.rng.choice(self.therapists),
+                plan=plan,
+                patient=plan.patient,
+                nprs_after=_nprs(self.rng),
+            )
+
+    STEPS = [*World.STEPS, open_note, open_note, move_draft, move_draft]
+
+
+def counted_courses(f: Filters) -> list[dict]:
+    """Courses from the rows, as the report built them in Python before (issue 16)."""
+    notes = (
+        SessionRecord.objects.filter(
+            session_date__gte=f.start,
+            session_date__lte=f.end,
+            status="signed",
+            plan__status__in=("approved", "superseded"),
+        )
+        .order_by("plan_id", "session_date", "created_at", "id")
+        .select_related("plan__condition", "plan__practitioner", "patient")
+    )
+    if f.location_id:
+        notes = notes.filter(location_id=f.location_id)
+    if f.therapist_id:
+        notes = notes.filter(practitioner_id=f.therapist_id)
+    found: dict = {}
+    for note in notes:
+        c = found.setdefault(
+            note.plan_id,
+            {
+                "plan": note.plan_id,
+                "condition": f"{note.plan.condition.icd10_code} {note.plan.condition.description}",
+                "therapist": note.plan.practitioner.username,
+                "patient": f"{note.patient.last_name}, {note.patient.first_name}",
+                "first_day": note.session_date,
+                "sessions": 0,
+                "first": None,
+                "last": None,
+            },
+        )
+        c["sessions"] += 1
+        c["last_day"] = note.session_date
+        if c["first"] is None and note.nprs_before is not None:
+            c["first"] = note.nprs_before
+        if note.nprs_after is not None:
+            c["last"] = note.nprs_after
+    out = []
+    for c in found.values():
+        if c["first"] is None or c["last"] is None:
+            continue
+        c["change"] = c["first"] - c["last"]
+        c["mcid"] = c["change"] >= NPRS_MCID
+        out.append(c)
+    return out
+
+
+def assert_courses_in_step(world: CourseWorld, rounds: int = 8) -> int:
+    assert rollups.rollup_check() == []
+    seen = 0
+    for _ in range(rounds):
+        f = world.filters()
+        expected = counted_courses(f)
+        assert session_reports.courses(f) == expected, f
+        assert get_report("outcomes").count(f) == len(expected)
+        page = get_report("outcomes").page(f)
+        summary = dict(page["summary"])
+        assert summary["Courses with NPRS recorded"] == len(expected)
+        if expected:
+            assert summary["Median change"] == statistics.median(c["change"] for c in expected)
+            per_therapist = {r[0]: r[1:] for r in page["extra_tables"][0]["rows"]}
+            for name in {c["therapist"] for c in expected}:
+                mine = [c for c in expected if c["therapist"] == name]
+                met = sum(c["mcid"] for c in mine)
+                assert per_therapist[name] == (
+                    len(mine),
+                    met,
+                    f"{met * 100 / len(mine):.0f}%",
+                    statistics.median(c["change"] for c in mine),
+                )
+        seen += len(expected)
+    return seen
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_courses_equal_courses_built_from_the_rows_after_random_writes(seed):
+    world = CourseWorld(random.Random(seed))
+    seen = 0
+    for n in range(160):
+        world.step()
+        if n % 20 == 19:
+            seen += assert_courses_in_step(world)
+    seen += assert_courses_in_step(world, rounds=20)
+    # Whole courses, courses across an edge and whole-range filters all came up.
+    everything = Filters(
+        start=BASE.date() - dt.timedelta(days=20), end=BASE.date() + dt.timedelta(days=DAYS + 20)
+    )
+    assert counted_courses(everything)
+    assert seen > 0
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_median_from_counts_is_statistics_median(seed):
+    rng = random.Random(seed)
+    values = [rng.randint(-10, 10) for _ in range(rng.randint(1, 40))]
+    counts: dict[int, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    assert session_reports.median_of_counts(counts) == statistics.median(values)
+    assert type(session_reports.median_of_counts(counts)) is type(statistics.median(values))
