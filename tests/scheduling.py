@@ -80,8 +80,15 @@ class DurationRecorder:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.took: dict[str, float] = {}
+        self.started: set[str] = set()
 
     def pytest_runtest_logreport(self, report) -> None:
+        # The first setup on each worker also creates the test database (and more): a cost of
+        # the worker, not of whichever test happened to come first.
+        worker = getattr(getattr(report, "node", None), "workerinput", {}).get("workerid", "")
+        if report.when == "setup" and worker not in self.started:
+            self.started.add(worker)
+            return
         self.took[report.nodeid] = self.took.get(report.nodeid, 0.0) + report.duration
 
     def pytest_sessionfinish(self, session) -> None:
