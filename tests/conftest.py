@@ -10,7 +10,10 @@ import importlib
 import pytest
 
 from clinic.staff.roles import Role
-from tests import hypothesis_profiles  # noqa: F401  (registers and loads the profile)
+from tests import (
+    hypothesis_profiles,  # noqa: F401  (registers and loads the profile)
+    scheduling,
+)
 from tests.factories import CertificationFactory, LicenceFactory, LocationFactory, UserFactory
 
 
@@ -49,6 +52,12 @@ def pytest_fixture_post_finalizer(fixturedef, request):
 
     with request.config.stash[blocking_manager_key].unblock():
         restore_shipped_data()
+        # The flush empties the report roll-up tables before the tables they count, whose
+        # delete triggers then take their counts off again: negative counts for rows that are
+        # gone, which the next file's reports would read. Rebuilt from the (empty) rows.
+        from clinic.reports.rollups import rollup_rebuild
+
+        rollup_rebuild()
 
 
 def make_location():
@@ -138,3 +147,17 @@ def front_desk_client(front_desk):
 @pytest.fixture
 def manager_client(manager):
     return _client_for(manager)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    # Under --dist loadfile: the costliest files first, browser tests one by one
+    # (tests/scheduling.py). Any other --dist keeps xdist's own scheduler.
+    if config.getvalue("dist") == "loadfile":
+        return scheduling.make_scheduler(config, log)
+    return None
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controlling process (or a run without xdist)
+        config.pluginmanager.register(scheduling.DurationRecorder(config), "test-durations")

@@ -197,7 +197,7 @@ def _plan_site(ctx):
     return {"pk": plan.pk, "site_pk": site.pk}
 
 
-def _approved_plan(ctx):
+def make_approved_plan(therapist):
     """An approved plan (screened today, consent today) with its PDF rendered."""
     from django.utils import timezone
 
@@ -209,17 +209,24 @@ def _approved_plan(ctx):
     ScreeningFactory(patient=patient, taken_on=today)
     ConsentFactory(patient=patient, signed_on=today)
     plan = services.plan_create(
-        user=ctx["therapist"],
+        user=therapist,
         patient=patient,
         condition=ConditionFactory(patient=patient),
         planned_date=today,
     )
     services.plan_site_add(
-        plan=plan, user=ctx["therapist"], muscle=Muscle.objects.get(code="deltoid"), side="left"
+        plan=plan, user=therapist, muscle=Muscle.objects.get(code="deltoid"), side="left"
     )
-    approved = services.plan_approve(plan=plan, user=ctx["therapist"])
+    approved = services.plan_approve(plan=plan, user=therapist)
     documents.plan_document_render(document_id=approved.document.pk)
-    return {"pk": plan.pk}
+    return approved
+
+
+def _approved_plan(ctx):
+    # The matrix rows carry one, made once for the module (rendering the PDF is costly).
+    if "approved_plan" not in ctx:
+        ctx["approved_plan"] = make_approved_plan(ctx["therapist"])
+    return {"pk": ctx["approved_plan"].pk}
 
 
 CLINICIANS = {"therapist", "front_desk"}
@@ -456,8 +463,8 @@ def test_every_url_is_in_the_role_matrix():
 
 
 def _matrix_rows() -> dict:
-    """The role users at their location, and a patient with a screening, a consent and a
-    condition: what the builders above point the URLs at."""
+    """The role users at their location, a patient with a screening, a consent and a
+    condition, and an approved plan with its PDF: what the builders above point the URLs at."""
     from needling.knowledge.models import Contraindication, StricterRule
     from tests.conftest import make_front_desk, make_location, make_manager, make_therapist
 
@@ -481,6 +488,7 @@ def _matrix_rows() -> dict:
         "consent": ConsentFactory(patient=patient),
         "condition": ConditionFactory(patient=patient),
         "stricter": stricter,
+        "approved_plan": make_approved_plan(role_users["therapist"]),
     }
 
 

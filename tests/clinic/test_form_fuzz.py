@@ -10,11 +10,13 @@ A post without the CSRF token is refused with 403 and changes no row.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -83,13 +85,35 @@ junk = st.one_of(junk_text, st.lists(junk_text, min_size=2, max_size=3))
 READ_LOGS = {"patientaccesslog", "sessionaccesslog"}
 
 
-def row_counts() -> dict[str, int]:
-    return {
-        model._meta.label: model._default_manager.count()
+def counted_models() -> list:
+    return [
+        model
         for app in ("clinic", "patients", "needling")
         for model in apps.get_app_config(app).get_models()
         if model._meta.model_name not in READ_LOGS
-    }
+    ]
+
+
+@functools.cache
+def _row_counts_query() -> tuple[list[str], str, tuple]:
+    """One SELECT of every counted model's `_default_manager.count()`, side by side."""
+    labels, parts, params = [], [], []
+    for model in counted_models():
+        sql, more = model._default_manager.values("pk").query.sql_with_params()
+        # The ORM's own SQL for the manager's rows, with its parameters kept apart.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{len(parts)})")  # noqa: S608
+        labels.append(model._meta.label)
+        params.extend(more)
+    return labels, "SELECT " + ", ".join(parts), tuple(params)
+
+
+def row_counts() -> dict[str, int]:
+    """The number of rows of every counted model, in one query (two per example, and one
+    query per model made them half of this module's time)."""
+    labels, sql, params = _row_counts_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(zip(labels, cursor.fetchone(), strict=True))
 
 
 class FormFields(HTMLParser):
@@ -217,6 +241,12 @@ def _setup(matrix_context, target: Target):
     client.force_login(user)
     url = reverse(target.url, kwargs=kwargs)
     return client, url, _form(client, url, target)
+
+
+def test_row_counts_are_what_the_managers_count(matrix_context):
+    expected = {model._meta.label: model._default_manager.count() for model in counted_models()}
+    assert row_counts() == expected
+    assert expected["patients.Patient"] > 0 and expected["clinic.User"] > 0
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.url)

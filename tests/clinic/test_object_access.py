@@ -16,12 +16,15 @@ editing a patient, the front desk exporting one) cannot tell a real patient from
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -35,6 +38,7 @@ from tests.factories import (
     ScreeningFactory,
     UserFactory,
 )
+from tests.shared_rows import rows_for_the_module
 
 pytestmark = pytest.mark.django_db
 
@@ -55,27 +59,33 @@ def _staff(username, role, location):
     return user
 
 
-@pytest.fixture
-def world(therapist, front_desk, manager, location, settings, tmp_path):
-    """Objects made at `location` (home) by `therapist` (the owner), and users at home and
+def _private_storage(folder) -> dict:
+    return {
+        **django_settings.STORAGES,
+        "default": {
+            "BACKEND": "clinic.common.storage.PrivateStorage",
+            "OPTIONS": {"location": folder},
+        },
+    }
+
+
+def _world() -> dict:
+    """Objects made at the home location by its therapist (the owner), and users at home and
     at another location."""
     from needling.api.models import ApiToken
     from tests.booking.factories import AppointmentFactory
+    from tests.conftest import make_front_desk, make_location, make_manager, make_therapist
     from tests.sessions.helpers import complete_and_sign, opened_session
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "clinic.common.storage.PrivateStorage",
-            "OPTIONS": {"location": tmp_path},
-        },
-    }
+    location = make_location()
+    therapist = make_therapist(location)
+    manager = make_manager(location)
     away = LocationFactory(name="Oakland Lakeshore")
     users = {
         "owner": therapist,
         "colleague": _therapist("colleague", location),
         "outsider": _therapist("outsider", away),
-        "desk": front_desk,
+        "desk": make_front_desk(location),
         "desk_away": _staff("desk_away", Role.FRONT_DESK, away),
         "manager": manager,
         "manager2": _staff("manager2", Role.MANAGER, away),
@@ -125,6 +135,40 @@ def world(therapist, front_desk, manager, location, settings, tmp_path):
         "appointment": appointment,
         "job": job,
         "token": token,
+    }
+
+
+@pytest.fixture(scope="module")
+def world_files(tmp_path_factory):
+    """The private files the world's rows point at (a plan PDF, an export)."""
+    return tmp_path_factory.mktemp("private")
+
+
+@pytest.fixture(scope="module")
+def world_rows(world_files, django_db_setup, django_db_blocker):
+    # The world is costly to build: once for the module, each test's changes rolled back.
+    with (
+        override_settings(STORAGES=_private_storage(world_files)),
+        rows_for_the_module(django_db_blocker, _world) as rows,
+    ):
+        yield rows
+
+
+def _fresh(row):
+    return type(row)._base_manager.get(pk=row.pk)
+
+
+@pytest.fixture
+def world(world_rows, world_files, db, settings, tmp_path):
+    """Fresh instances of the module's rows per test, and a private folder of the test's own
+    holding the module's files (what a test's request writes there stays with it)."""
+    shutil.copytree(world_files, tmp_path, dirs_exist_ok=True)
+    settings.STORAGES = _private_storage(tmp_path)
+    return {
+        name: (
+            {user: _fresh(row) for user, row in rows.items()} if name == "users" else _fresh(rows)
+        )
+        for name, rows in world_rows.items()
     }
 
 

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from clinic.booking.models import Appointment
 from clinic.staff.demo import DEMO_PASSWORD
+from tests.e2e.htmx import settled
 from tests.e2e.test_booking_calendar import demo_clinic  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,15 +66,22 @@ def test_the_front_desk_books_a_free_time_from_the_grid_by_keyboard_only(
     expect(page.get_by_label("Start time")).to_have_value(time)
 
     tab_until(page, lambda e: e["id"] == "patient-query")
-    page.keyboard.type("bergstrom")
+    # The search runs 250 ms after the last key: on a busy machine a pause between two keys
+    # sends an earlier search too. Wait for the answer to the whole name and its swap, or a
+    # late swap replaces the list after Tab has reached it.
+    with page.expect_response(lambda r: "patient_query=bergstrom" in r.url):
+        page.keyboard.type("bergstrom")
+    settled(page)
     listbox = page.get_by_role("listbox", name="Patient")
     expect(listbox.get_by_role("option")).to_have_count(1)
     page.keyboard.press("Tab")
     assert active(page)["id"] == "id_patient"
     page.keyboard.press("ArrowDown")
+    settled(page)  # the DN readiness panel follows the patient
     tab_until(page, lambda e: e["id"] == "id_appointment_type")
     page.keyboard.type("DN follow")
     expect(page.get_by_label("Type")).to_have_value(re.compile(r"\d+"))
+    settled(page)
     starts = dt.datetime.combine(
         dt.date(2026, 3, 2), dt.time.fromisoformat(time), tzinfo=demo_clinic.zone
     )
@@ -110,17 +118,23 @@ def test_shortcuts_act_only_in_the_calendar_and_can_be_turned_off(
     page.locator("#calendar-today").focus()
     page.keyboard.press("ArrowRight")
     expect(heading).to_contain_text("Tuesday 3 March 2026")
-    # The next key once the swap has settled and focus is back (as a person's next press is).
+    # The next key once the swap has settled (htmx binds the new buttons then; a key before
+    # that would follow a plain link) and focus is back, as a person's next press is.
+    settled(page)
     expect(page.locator("#calendar-today")).to_be_focused()
     page.keyboard.press("ArrowRight")
     expect(heading).to_contain_text("Wednesday 4 March 2026")
-    expect(page.locator("#calendar-today")).to_be_focused()  # once the swap has settled
+    settled(page)
+    expect(page.locator("#calendar-today")).to_be_focused()
     page.keyboard.press("ArrowLeft")
     expect(heading).to_contain_text("Tuesday 3 March 2026")
+    settled(page)
+    expect(page.locator("#calendar-today")).to_be_focused()
     # Inside the scrolling grid the arrow keys are the browser's (sideways scrolling).
     page.locator(".cal-grid a").first.focus()
     page.keyboard.press("ArrowLeft")
     page.wait_for_timeout(300)
+    settled(page)  # had the key moved a day, its swap would be in by now
     expect(heading).to_contain_text("Tuesday 3 March 2026")
 
     # Turned off, with the keyboard, and still off after a reload.
@@ -134,4 +148,5 @@ def test_shortcuts_act_only_in_the_calendar_and_can_be_turned_off(
     page.keyboard.press("t")
     page.keyboard.press("ArrowRight")
     page.wait_for_timeout(300)
+    settled(page)
     expect(heading).to_contain_text("Tuesday 3 March 2026")

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.htmx import settled
 from tests.e2e.test_plan_journey import neck_patient, private_storage  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,6 +43,9 @@ def test_focus_returns_after_each_swap_and_the_decision_is_announced(
     page.keyboard.press("Enter")
     expect(page.locator("table.sites-table tbody tr")).to_have_count(1)
     expect(announcer).to_have_text(re.compile(r"Decision: Override required"))
+    # The next step once the swap has settled: htmx binds the new forms then (a click before
+    # that would post the plain form) and focus is back.
+    settled(page)
     page.wait_for_function("() => document.activeElement.textContent.trim() == 'Add site'")
 
     # A too-short override reason: the message is tied to the field, and focus is back on it.
@@ -53,10 +57,13 @@ def test_focus_returns_after_each_swap_and_the_decision_is_announced(
     described = reason.get_attribute("aria-describedby").split()
     error = page.locator(f"#{described[0]}")
     expect(error).to_contain_text("at least 20 characters")
+    # Focus comes back when the swap settles, a moment after the message is in.
+    settled(page)
     assert focused(page)["text"].startswith("Record override for anticoagulant")
 
     # Removing the only site: its button is gone, so focus goes to the workspace's heading.
     page.get_by_role("button", name=re.compile("^Remove Levator scapulae")).click()
     expect(page.locator("table.sites-table")).to_have_count(0)
+    settled(page)
     page.wait_for_function("() => document.activeElement.id == 'sites-heading'")
     expect(announcer).to_have_text(re.compile(r"Decision: No sites yet"))

@@ -1,0 +1,100 @@
+"""How `make test` spreads the suite over the pytest-xdist workers: costliest work first.
+
+`--dist loadfile` sends whole files to a worker, so a module's shared rows (tests/shared_rows.py)
+are built once. Left alone, xdist hands the files out by number of tests, largest first, which
+leaves the browser files (one to three slow tests each) to the very end, where one worker runs
+them while the other has nothing left to do. Here, under loadfile:
+
+- a browser test (tests/e2e/) is a unit of its own: those tests share nothing but the worker's
+  browser and live server (session-scoped), so they can go to either worker;
+- the units go out costliest first (longest processing time first), so the run ends with the
+  small files, which even the workers out. The cost of a unit is the sum of what its tests
+  took when they last ran (kept in pytest's cache, .pytest_cache/); a test with no recorded
+  time (a fresh checkout, CI, a new test) counts a guess, a browser test as many seconds.
+
+Which tests run and what they assert is unchanged: only the order and the worker.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import pytest
+
+CACHE_KEY = "tests/durations"
+# Seconds for a test with no recorded time: the order of magnitude of a browser test and of any
+# other test on a 2-core machine.
+GUESS_E2E = 10.0
+GUESS = 0.15
+
+
+def splits_per_test(path: str) -> bool:
+    return path.startswith("tests/e2e/")
+
+
+def unit_of(nodeid: str) -> str:
+    """The scheduling unit of a test: its file, or the test itself for a browser test."""
+    path = nodeid.split("::", 1)[0]
+    return nodeid if splits_per_test(path) else path
+
+
+def cost(nodeid: str, recorded: dict[str, float]) -> float:
+    known = recorded.get(nodeid)
+    if known is not None:
+        return known
+    return GUESS_E2E if splits_per_test(nodeid) else GUESS
+
+
+def make_scheduler(config: pytest.Config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CostliestFirst(LoadScopeScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            cache = getattr(config, "cache", None)
+            self.recorded = cache.get(CACHE_KEY, {}) if cache is not None else {}
+            self.ordered = False
+
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.ordered:  # the queue is complete before the first unit goes out
+                costs = {
+                    unit: sum(cost(nodeid, self.recorded) for nodeid in tests)
+                    for unit, tests in self.workqueue.items()
+                }
+                self.workqueue = OrderedDict(
+                    sorted(self.workqueue.items(), key=lambda item: -costs[item[0]])
+                )
+                self.ordered = True
+            super()._assign_work_unit(node)
+
+    return CostliestFirst(config, log)
+
+
+class DurationRecorder:
+    """Keeps, in the controlling process, what each test took (setup, call and teardown), for
+    the next run's order. Tests that did not run keep their earlier time."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.took: dict[str, float] = {}
+        self.started: set[str] = set()
+
+    def pytest_runtest_logreport(self, report) -> None:
+        # The first setup on each worker also creates the test database (and more): a cost of
+        # the worker, not of whichever test happened to come first.
+        worker = getattr(getattr(report, "node", None), "workerinput", {}).get("workerid", "")
+        if report.when == "setup" and worker not in self.started:
+            self.started.add(worker)
+            return
+        self.took[report.nodeid] = self.took.get(report.nodeid, 0.0) + report.duration
+
+    def pytest_sessionfinish(self, session) -> None:
+        cache = getattr(self.config, "cache", None)
+        if cache is None or not self.took:
+            return
+        recorded = cache.get(CACHE_KEY, {})
+        recorded.update({nodeid: round(took, 3) for nodeid, took in self.took.items()})
+        cache.set(CACHE_KEY, recorded)
