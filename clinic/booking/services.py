@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -170,6 +172,9 @@ def _guarded(write: Callable[[], T], *, therapist: User, room: Room) -> T:
         except OperationalError as exc:
             if _sqlstate(exc) in TRANSIENT_SQLSTATES:
                 if attempt < ATTEMPTS and not connection.in_atomic_block:
+                    # Writers that deadlocked all retry at once and can deadlock again: wait
+                    # a random moment first, longer each time (at most 0.5 s in all).
+                    time.sleep(random.uniform(0, 0.05 * attempt))  # noqa: S311
                     continue
             elif "database is locked" not in str(exc):
                 raise
