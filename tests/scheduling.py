@@ -32,9 +32,20 @@ def splits_per_test(path: str) -> bool:
     return path.startswith("tests/e2e/")
 
 
+# Files whose tests start a real Celery worker on the shared Redis broker: run on one xdist
+# worker, one after the other, or one test's worker takes the other's tasks (and answers them
+# from its own test database).
+BROKER_WORKER_FILES = frozenset(
+    {"tests/booking/test_reminder_worker.py", "tests/plans/test_worker_killed.py"}
+)
+
+
 def unit_of(nodeid: str) -> str:
-    """The scheduling unit of a test: its file, or the test itself for a browser test."""
+    """The scheduling unit of a test: its file, or the test itself for a browser test, or one
+    unit for every file that starts a real worker on the broker."""
     path = nodeid.split("::", 1)[0]
+    if path in BROKER_WORKER_FILES:
+        return "real Celery workers on the shared broker"
     return nodeid if splits_per_test(path) else path
 
 
