@@ -5,7 +5,6 @@ test that empties the database."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 
 import pytest
 
@@ -17,15 +16,74 @@ from tests import (
 from tests.factories import CertificationFactory, LicenceFactory, LocationFactory, UserFactory
 
 
-def restore_shipped_data() -> None:
-    """Reference data that ships in data migrations (the muscle and rule catalogues, the
-    screening settings row, consent text version 1), through the same idempotent functions."""
-    from django.apps import apps
+class MigratedRows:
+    """What the migrations leave in a new test database: the reference data of the data
+    migrations (the muscle and rule catalogues, the screening settings row, consent text
+    version 1) and what post_migrate makes (content types, permissions, the role groups with
+    their permissions). Read once per process, right after the test database is built.
 
-    importlib.import_module("needling.migrations.0002_seed_catalogue").seed(apps, None)
-    importlib.import_module("patients.migrations.0004_consent_text_v1").publish_version_1(
-        apps, None
-    )
+    A transactional test's flush empties every table, and Django then sends post_migrate to
+    build content types, permissions and groups again (about 1 s on PostgreSQL, each time).
+    Instead the flush puts these rows back as they were, ids included, with one bulk insert
+    per table (``flush_restores_migrated_rows``).
+    """
+
+    rows: dict | None = None
+
+    @classmethod
+    def take(cls) -> None:
+        from django.apps import apps
+
+        rows = {}
+        for model in apps.get_models(include_auto_created=True):
+            if model._meta.proxy or not model._meta.managed:
+                continue
+            found = list(model._base_manager.all())
+            if found:
+                rows[model] = found
+        cls.rows = rows
+
+    @classmethod
+    def restore(cls) -> None:
+        from django.contrib.contenttypes.models import ContentType
+        from django.core.management.color import no_style
+        from django.db import connection, transaction
+
+        # Django's foreign keys are deferred: inside one transaction the order of the tables
+        # does not matter.
+        with transaction.atomic():
+            for model, found in cls.rows.items():
+                model._base_manager.bulk_create(found)
+            # Explicit ids move no sequence: set each past its rows (a flush may reset them).
+            with connection.cursor() as cursor:
+                for sql in connection.ops.sequence_reset_sql(no_style(), list(cls.rows)):
+                    cursor.execute(sql)
+        ContentType.objects.clear_cache()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        MigratedRows.take()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_restores_migrated_rows():
+    """After a transactional test, the flush puts the migrated rows back (MigratedRows)
+    instead of sending post_migrate. Before they are read (no test database yet) it sends
+    post_migrate, as Django does."""
+    from django.core.management.commands import flush
+
+    original = flush.emit_post_migrate_signal
+
+    def restore(verbosity, interactive, db, **kwargs):
+        if MigratedRows.rows is None:
+            return original(verbosity, interactive, db, **kwargs)
+        MigratedRows.restore()
+
+    flush.emit_post_migrate_signal = restore
+    yield
+    flush.emit_post_migrate_signal = original
 
 
 def _flushes_the_database(request) -> bool:
@@ -44,14 +102,14 @@ def _flushes_the_database(request) -> bool:
 def pytest_fixture_post_finalizer(fixturedef, request):
     # Run serially, pytest-django puts the transactional tests last, after every test that
     # relies on the reference data. Under pytest-xdist a worker takes whole files in any order,
-    # so the flushed database would reach the next file's tests: put the data back at once.
-    # This hook runs right after pytest-django's per-test helper has finished (and flushed).
+    # so the flushed database would reach the next file's tests: the flush puts the migrated
+    # rows back (flush_restores_migrated_rows), and this hook, which runs right after
+    # pytest-django's per-test helper has finished (and flushed), rebuilds the roll-ups.
     if fixturedef.argname != "_django_db_helper" or not _flushes_the_database(request):
         return
     from pytest_django.plugin import blocking_manager_key
 
     with request.config.stash[blocking_manager_key].unblock():
-        restore_shipped_data()
         # The flush empties the report roll-up tables before the tables they count, whose
         # delete triggers then take their counts off again: negative counts for rows that are
         # gone, which the next file's reports would read. Rebuilt from the (empty) rows.

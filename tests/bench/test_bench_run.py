@@ -8,6 +8,7 @@ tests/shared_rows.py) would never give it.
 import json
 
 import pytest
+from django.db import connection
 
 from bench.__main__ import main
 from bench.scale import seed_scale
@@ -28,7 +29,9 @@ def test_bench_runs_one_quick_iteration(demo, tmp_path, capsys):
     out = tmp_path / "results.json"
     args = ["--requests", "1", "--screening-seconds", "0.05", "--pdf-repeats", "1"]
     args += ["--pdf-approvals", "2"]
-    assert main([*args, "--booking-threads", "0", "--no-exports", "--out", str(out)]) == 0
+    # The load stage (PostgreSQL only) at its smallest: one gunicorn worker, two users, 2 s.
+    load = ["--load-users", "2", "--load-seconds", "2", "--load-workers", "1"]
+    assert main([*args, *load, "--booking-threads", "0", "--no-exports", "--out", str(out)]) == 0
 
     results = {entry["name"]: entry for entry in json.loads(out.read_text())}
     floor = results["floor: password_change_done"]
@@ -44,11 +47,16 @@ def test_bench_runs_one_quick_iteration(demo, tmp_path, capsys):
     latency = results["PDF plan: approval to downloadable document"]
     assert latency["value"] == 2 and 0 < latency["p50_ms"] <= latency["p95_ms"]
     assert "WeasyPrint" in latency["note"]
+    if connection.vendor == "postgresql":
+        total = results["load 2 users: all requests"]
+        assert total["value"] > 0 and total["p95_ms"] > 0
+        assert ", 0 failed" in total["note"]
+        assert results["load 2 users: calendar day, busiest location"]["p95_ms"] > 0
+    else:
+        assert not any(name.startswith("load ") for name in results)
     assert "calendar day" in capsys.readouterr().out
-    # A second scale's run compares query counts with the first one's.
-    assert (
-        main([*args, "--booking-threads", "0", "--no-exports", "--scale", "0.1", "--out", str(out)])
-        == 0
-    )
+    # A second scale's run compares query counts with the first one's (no load stage).
+    rest = ["--booking-threads", "0", "--no-exports", "--load-users", ""]
+    assert main([*args, *rest, "--scale", "0.1", "--out", str(out)]) == 0
     names = [entry["name"] for entry in json.loads(out.read_text())]
     assert "query counts differing from queries-1" in names

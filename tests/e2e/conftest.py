@@ -39,7 +39,7 @@ def shipped_data(transactional_db):
     """Every browser test is transactional (the live server's thread reads what the test
     wrote). The reference data that ships in data migrations (the muscle and rule catalogues,
     the screening settings row, consent text version 1) is there: the flush after each
-    transactional test is followed by restore_shipped_data() (tests/conftest.py)."""
+    transactional test puts them back (MigratedRows, tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -126,8 +126,10 @@ def login(page):
         page.goto("/accounts/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_load_state("networkidle")
+        # The page the form's answer leads to (home, or the form again with its message),
+        # loaded; not "networkidle", which waits half a second of silence after every log-in.
+        with page.expect_navigation(wait_until="load"):
+            page.get_by_role("button", name="Log in").click()
         return page
 
     return _login

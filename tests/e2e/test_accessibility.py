@@ -16,6 +16,7 @@ import os
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.clinic.test_access import MATRIX
@@ -106,11 +107,15 @@ def check_pages(context, pages) -> tuple[list, int]:
     page = context.new_page()
     violations, checked = [], 0
     for label, path in pages:
-        head = context.request.get(path, max_redirects=0)
-        if head.status != 200 or "text/html" not in head.headers.get("content-type", ""):
-            continue  # a file download (PDF, CSV) or a redirect: not a page
-        page.goto(path)
-        page.wait_for_load_state("load")
+        try:
+            response = page.goto(path)  # to its load event
+        except PlaywrightError as error:
+            if "Download is starting" in error.message:
+                continue  # a file download (PDF, CSV): not a page
+            raise
+        html = "text/html" in response.headers.get("content-type", "")
+        if response.request.redirected_from is not None or response.status != 200 or not html:
+            continue  # a redirect, or not a page
         if page.evaluate("() => !document.querySelector('main')"):
             continue  # an htmx fragment served on its own: checked in its page below
         violations += run_axe(page, label)

@@ -15,6 +15,7 @@ import time_machine
 
 from clinic.demo import seed
 from clinic.staff.demo import DEMO_PASSWORD
+from tests.e2e.htmx import settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,8 +109,8 @@ def test_the_main_pages_fit_every_screen_width(browser, live_server, demo):
             context.set_default_timeout(30_000)
             page = context.new_page()
             for name, path in paths:
-                page.goto(path)
-                page.wait_for_load_state("networkidle")
+                page.goto(path)  # waits for the load event
+                settled(page)  # and for what htmx loads after it
                 assert "/accounts/login/" not in page.url, f"{username} is not logged in"
                 extra = overflow(page)
                 if extra > 0:

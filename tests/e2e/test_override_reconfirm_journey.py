@@ -4,7 +4,6 @@ confirms the earlier override again on today's screening, and opens the session.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 
 import pytest
@@ -19,16 +18,6 @@ from tests.sessions.helpers import approved_plan, dn_appointment, ready_patient
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REASON = "Controlled epilepsy for years; needling lying down with a colleague present."
-
-
-@pytest.fixture
-def shipped_data(db):
-    from django.apps import apps
-
-    importlib.import_module("needling.migrations.0002_seed_catalogue").seed(apps, None)
-    importlib.import_module("patients.migrations.0004_consent_text_v1").publish_version_1(
-        apps, None
-    )
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ gate, signs it, and sees the visit on the patient's outcome chart."""
 
 from __future__ import annotations
 
-import importlib
 import re
 
 import pytest
@@ -26,18 +25,6 @@ def private_storage(settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "private", "base_url": None},
         },
     }
-
-
-@pytest.fixture
-def shipped_data(db):
-    """The catalogue and consent text of the data migrations (emptied by earlier
-    transactional tests), applied again."""
-    from django.apps import apps
-
-    importlib.import_module("needling.migrations.0002_seed_catalogue").seed(apps, None)
-    importlib.import_module("patients.migrations.0004_consent_text_v1").publish_version_1(
-        apps, None
-    )
 
 
 @pytest.fixture
