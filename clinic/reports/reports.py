@@ -82,32 +82,7 @@ class ActivityReport(Report):
     def page(self, f: Filters) -> dict:
         # Three queries: the roll-up's whole days, the partial days at the edges of the range
         # (clinic.reports.rollups.appointment_counts), and the therapists' names.
-        per = _rollups.appointment_counts(f)
-        names = {
-            u["pk"]: u
-            for u in User.objects.filter(pk__in=list(per)).values(
-                "pk", "username", "first_name", "last_name"
-            )
-        }
-        table_rows, totals = [], dict.fromkeys(("total", *STATUSES), 0)
-        for pk in sorted(per, key=lambda pk: (names[pk]["last_name"], names[pk]["username"])):
-            row = {**per[pk], "total": sum(per[pk].values())}
-            for key in totals:
-                totals[key] += row[key]
-            user = names[pk]
-            name = f"{user['first_name']} {user['last_name']}".strip()
-            table_rows.append(
-                (
-                    name or user["username"],
-                    row["total"],
-                    row["completed"],
-                    row["cancelled"],
-                    row["no_show"],
-                    rate(row["completed"], row["total"]),
-                    rate(row["cancelled"], row["total"]),
-                    rate(row["no_show"], row["total"]),
-                )
-            )
+        table_rows, totals = _appointment_rows(_rollups.appointment_counts(f))
         total = totals["total"]
         summary = [
             ("Booked", total),
@@ -145,6 +120,37 @@ class ActivityReport(Report):
             },
             "extra_tables": _sessions.activity_session_tables(f),
         }
+
+
+def _appointment_rows(per: dict[int, dict[str, int]]) -> tuple[list[tuple], dict[str, int]]:
+    """The activity report's row per therapist (by last name) from the appointment counts by
+    status of each therapist's id, and the totals over them (one query: the names)."""
+    names = {
+        u["pk"]: u
+        for u in User.objects.filter(pk__in=list(per)).values(
+            "pk", "username", "first_name", "last_name"
+        )
+    }
+    rows, totals = [], dict.fromkeys(("total", *STATUSES), 0)
+    for pk in sorted(per, key=lambda pk: (names[pk]["last_name"], names[pk]["username"])):
+        row = {**per[pk], "total": sum(per[pk].values())}
+        for key in totals:
+            totals[key] += row[key]
+        user = names[pk]
+        name = f"{user['first_name']} {user['last_name']}".strip()
+        rows.append(
+            (
+                name or user["username"],
+                row["total"],
+                row["completed"],
+                row["cancelled"],
+                row["no_show"],
+                rate(row["completed"], row["total"]),
+                rate(row["cancelled"], row["total"]),
+                rate(row["no_show"], row["total"]),
+            )
+        )
+    return rows, totals
 
 
 def _stream(qs, limit: int | None):

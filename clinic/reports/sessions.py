@@ -25,7 +25,12 @@ from clinic.reports.reference import (
 from clinic.reports.rollup_models import CourseRollup
 from needling.plans.selectors import course_plans
 from needling.sessions.models import NPRS_MCID, AdverseKind, SessionRecord, Severity
-from needling.sessions.selectors import adverse_events_of, course_notes, notes_between
+from needling.sessions.selectors import (
+    adverse_events_of,
+    course_notes,
+    needle_incidents_of,
+    notes_between,
+)
 
 CPT_CODES = ("20560", "20561")
 
@@ -495,86 +500,30 @@ class SafetyReport(Report):
 
     def page(self, f: Filters) -> dict:
         # Two queries over the daily roll-ups: signed notes (with those having a minor or a
-        # major event), and the events by kind and severity.
+        # major event), and the events by kind and severity; then the two lists.
         counts = rollups.session_counts(f)
         sessions = counts["signed"]
-        by_kind = rollups.event_counts(f)
-        minor_sessions, major_sessions = counts["minor_sessions"], counts["major_sessions"]
-        severities = [s for s, _ in Severity.choices]
-        table_rows, chart_ours, chart_ref, chart_labels = [], [], [], []
-        for kind, label in AdverseKind.choices:
-            counts = [by_kind.get((kind, s), 0) for s in severities]
-            total = sum(counts)
-            reference = BRADY_2014_PER_100.get(kind)
-            if not total and reference is None:
-                continue
-            table_rows.append(
-                (
-                    label,
-                    *counts,
-                    total,
-                    per_100(total, sessions),
-                    reference if reference is not None else "–",
-                )
-            )
-            chart_labels.append(label)
-            chart_ours.append(round(total * 100 / sessions, 2) if sessions else 0)
-            chart_ref.append(reference or 0)
-        incidents = list(
-            sessions_in(f, signed_only=True)
-            .filter(
-                Q(needle_mismatch_flagged=True)
-                | ~Q(needles_opened=F("needles_disposed"))
-                | ~Q(needle_incident_note="")
-            )
-            .order_by("session_date", "pk")
-            .values_list(
-                "session_date",
-                "practitioner__username",
-                "patient__last_name",
-                "needles_opened",
-                "needles_disposed",
-                "needle_incident_note",
-            )[:PAGE_ROWS]
-        )
+        table, chart = _events_by_kind(rollups.event_counts(f), sessions)
+        incidents, incident_count = _needle_incidents(f)
         major = list(itertools.islice(self.rows(f, major_only=True), PAGE_ROWS))
         return {
             "summary": [
                 ("Signed sessions", sessions),
                 (
                     "Sessions with a minor event per 100",
-                    f"{per_100(minor_sessions, sessions)} "
+                    f"{per_100(counts['minor_sessions'], sessions)} "
                     f"(Brady 2014 mild: {BRADY_2014_MILD_PER_100}; "
                     f"Boyce 2020 minor: {BOYCE_2020_MINOR_PER_100})",
                 ),
                 (
                     "Sessions with a major event per 100",
-                    f"{per_100(major_sessions, sessions)} "
+                    f"{per_100(counts['major_sessions'], sessions)} "
                     f"(Boyce 2020: under {BOYCE_2020_MAJOR_PER_100_BELOW})",
                 ),
-                ("Needle-count incidents", len(incidents)),
+                ("Needle-count incidents", incident_count),
             ],
-            "chart": {
-                "type": "bar",
-                "data": {
-                    "labels": chart_labels,
-                    "datasets": [
-                        {"label": "This clinic, per 100 sessions", "data": chart_ours},
-                        {"label": "Brady 2014, per 100 treatments", "data": chart_ref},
-                    ],
-                },
-            },
-            "table": {
-                "columns": (
-                    "Event",
-                    *[s.capitalize() for s in severities],
-                    "Total",
-                    "Per 100 sessions",
-                    "Brady 2014 per 100",
-                ),
-                "rows": table_rows,
-                "caption": "Adverse events by type and severity",
-            },
+            "chart": chart,
+            "table": table,
             "extra_tables": [
                 {
                     "caption": "Needle-count incidents",
@@ -584,3 +533,60 @@ class SafetyReport(Report):
                 {"caption": "Major events", "columns": self.columns, "rows": major},
             ],
         }
+
+
+def _events_by_kind(by_kind: dict, sessions: int) -> tuple[dict, dict]:
+    """The safety report's table of events by kind and severity, and its chart beside the
+    published rates; a kind with no events and no published rate is left out."""
+    severities = [s for s, _ in Severity.choices]
+    rows, ours, reference_rates, labels = [], [], [], []
+    for kind, label in AdverseKind.choices:
+        counts = [by_kind.get((kind, s), 0) for s in severities]
+        total = sum(counts)
+        reference = BRADY_2014_PER_100.get(kind)
+        if not total and reference is None:
+            continue
+        shown = reference if reference is not None else "–"
+        rows.append((label, *counts, total, per_100(total, sessions), shown))
+        labels.append(label)
+        ours.append(round(total * 100 / sessions, 2) if sessions else 0)
+        reference_rates.append(reference or 0)
+    table = {
+        "columns": (
+            "Event",
+            *[s.capitalize() for s in severities],
+            "Total",
+            "Per 100 sessions",
+            "Brady 2014 per 100",
+        ),
+        "rows": rows,
+        "caption": "Adverse events by type and severity",
+    }
+    chart = {
+        "type": "bar",
+        "data": {
+            "labels": labels,
+            "datasets": [
+                {"label": "This clinic, per 100 sessions", "data": ours},
+                {"label": "Brady 2014, per 100 treatments", "data": reference_rates},
+            ],
+        },
+    }
+    return table, chart
+
+
+def _needle_incidents(f: Filters) -> tuple[list[tuple], int]:
+    """The first PAGE_ROWS needle-count incidents in the range, oldest first, and how many
+    there are (a count query only when the list is full)."""
+    incidents = needle_incidents_of(sessions_in(f, signed_only=True))
+    first = list(
+        incidents.order_by("session_date", "pk").values_list(
+            "session_date",
+            "practitioner__username",
+            "patient__last_name",
+            "needles_opened",
+            "needles_disposed",
+            "needle_incident_note",
+        )[:PAGE_ROWS]
+    )
+    return first, len(first) if len(first) < PAGE_ROWS else incidents.count()

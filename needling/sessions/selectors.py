@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clinic.booking.times import local_today
@@ -146,3 +146,13 @@ def course_notes(notes: QuerySet[SessionRecord]) -> QuerySet[SessionRecord]:
 def adverse_events_of(notes: QuerySet[SessionRecord]) -> QuerySet[AdverseEvent]:
     """The adverse events recorded on ``notes``."""
     return AdverseEvent.objects.filter(session__in=notes)
+
+
+def needle_incidents_of(notes: QuerySet[SessionRecord]) -> QuerySet[SessionRecord]:
+    """The notes with a needle-count incident: flagged, opened and disposed counts that
+    differ, or an incident note."""
+    return notes.filter(
+        Q(needle_mismatch_flagged=True)
+        | ~Q(needles_opened=F("needles_disposed"))
+        | ~Q(needle_incident_note="")
+    )

@@ -251,3 +251,18 @@ def test_the_weekly_sessions_table_shows_its_first_rows_and_says_how_many(
         {"start": "2026-06-01", "end": "2026-06-30"},
     )
     assert "The first 2 of 3 rows: choose a therapist or a shorter range" in response.text
+
+
+def test_the_needle_incident_count_is_every_incident_not_the_listed_ones(
+    frozen, therapist, location, monkeypatch
+):
+    from clinic.reports import sessions as session_reports
+
+    monkeypatch.setattr(session_reports, "PAGE_ROWS", 2)
+    plan = plan_for(therapist, PatientFactory(), location)
+    for day in (2, 3, 4):
+        session(plan, day, opened=3, disposed=2, note="One needle dropped and disposed.")
+    session(plan, 5)  # counts agree: no incident
+    page = get_report("safety").page(JUNE)
+    assert dict(page["summary"])["Needle-count incidents"] == 3
+    assert [row[0].day for row in page["extra_tables"][0]["rows"]] == [2, 3]
