@@ -9,15 +9,20 @@ them while the other has nothing left to do. Here, under loadfile:
   browser and live server (session-scoped), so they can go to either worker;
 - the units go out costliest first (longest processing time first), so the run ends with the
   small files, which even the workers out. The cost of a unit is the sum of what its tests
-  took when they last ran (kept in pytest's cache, .pytest_cache/); a test with no recorded
-  time (a fresh checkout, CI, a new test) counts a guess, a browser test as many seconds.
+  took when they last ran (kept in pytest's cache, .pytest_cache/). A fresh checkout (CI) has
+  no cache: there each unit costs what tests/durations.json says (committed; written from the
+  cache by `python -m tests.scheduling`), and a unit in neither counts a guess per test, a
+  browser test as many seconds.
 
 Which tests run and what they assert is unchanged: only the order and the worker.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from collections import OrderedDict
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +31,7 @@ CACHE_KEY = "tests/durations"
 # other test on a 2-core machine.
 GUESS_E2E = 10.0
 GUESS = 0.15
+COMMITTED = Path(__file__).with_name("durations.json")
 
 
 def splits_per_test(path: str) -> bool:
@@ -56,6 +62,32 @@ def cost(nodeid: str, recorded: dict[str, float]) -> float:
     return GUESS_E2E if splits_per_test(nodeid) else GUESS
 
 
+def unit_cost(tests: list[str], recorded: dict[str, float], committed: dict[str, float]) -> float:
+    """What a unit's tests took when they last ran here, or else the committed figure, or
+    else the guesses."""
+    if any(nodeid in recorded for nodeid in tests) or not tests:
+        return sum(cost(nodeid, recorded) for nodeid in tests)
+    unit = unit_of(tests[0])
+    if unit in committed:
+        return committed[unit]
+    return sum(cost(nodeid, recorded) for nodeid in tests)
+
+
+def read_committed() -> dict[str, float]:
+    try:
+        return json.loads(COMMITTED.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def unit_costs(recorded: dict[str, float]) -> dict[str, float]:
+    """Seconds per scheduling unit, from per-test times."""
+    units: dict[str, float] = {}
+    for nodeid, took in recorded.items():
+        units[unit_of(nodeid)] = units.get(unit_of(nodeid), 0.0) + took
+    return {unit: round(took, 1) for unit, took in sorted(units.items())}
+
+
 def make_scheduler(config: pytest.Config, log):
     from xdist.scheduler import LoadScopeScheduling
 
@@ -64,6 +96,7 @@ def make_scheduler(config: pytest.Config, log):
             super().__init__(config, log)
             cache = getattr(config, "cache", None)
             self.recorded = cache.get(CACHE_KEY, {}) if cache is not None else {}
+            self.committed = read_committed()
             self.ordered = False
 
         def _split_scope(self, nodeid: str) -> str:
@@ -72,7 +105,7 @@ def make_scheduler(config: pytest.Config, log):
         def _assign_work_unit(self, node) -> None:
             if not self.ordered:  # the queue is complete before the first unit goes out
                 costs = {
-                    unit: sum(cost(nodeid, self.recorded) for nodeid in tests)
+                    unit: unit_cost(list(tests), self.recorded, self.committed)
                     for unit, tests in self.workqueue.items()
                 }
                 self.workqueue = OrderedDict(
@@ -109,3 +142,14 @@ class DurationRecorder:
         recorded = cache.get(CACHE_KEY, {})
         recorded.update({nodeid: round(took, 3) for nodeid, took in self.took.items()})
         cache.set(CACHE_KEY, recorded)
+
+
+def save_committed(cache_dir: Path = Path(".pytest_cache")) -> int:
+    """tests/durations.json from the times pytest's cache holds (run the whole suite first)."""
+    recorded = json.loads((cache_dir / "v" / CACHE_KEY).read_text())
+    COMMITTED.write_text(json.dumps(unit_costs(recorded), indent=0) + "\n")
+    return 0
+
+
+if __name__ == "__main__":  # python -m tests.scheduling
+    sys.exit(save_committed())
