@@ -51,7 +51,9 @@ def test_bench_runs_one_quick_iteration(demo, tmp_path, capsys):
         total = results["load 2 users: all requests"]
         assert total["value"] > 0 and total["p95_ms"] > 0
         assert ", 0 failed" in total["note"]
-        assert results["load 2 users: calendar day, busiest location"]["p95_ms"] > 0
+        # Which paths 2 s of random tasks reach varies: at least one, each with its figures.
+        paths = [r for n, r in results.items() if n.startswith("load 2 users: ") and r is not total]
+        assert paths and all(r["p95_ms"] > 0 and r["value"] > 0 for r in paths)
     else:
         assert not any(name.startswith("load ") for name in results)
     assert "calendar day" in capsys.readouterr().out
