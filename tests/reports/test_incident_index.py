@@ -1,4 +1,5 @@
-"""The safety report's needle-count incident list reads its partial index in ORDER BY order.
+"""The safety report's two lists read their partial indexes: the needle-count incidents in
+ORDER BY order, the major events from the index of major events.
 
 On the index over session_date alone PostgreSQL preferred walking session_report_idx in
 (session_date, id) order and filtering every note of the year, because it expects most notes
@@ -55,3 +56,19 @@ def test_the_incident_list_is_read_in_order_from_the_partial_index():
     assert "Index Scan using session_needle_incident_idx" in plan, plan
     assert "Sort" not in plan, plan
     assert not [name for name in others if f" {name} " in plan], plan
+
+
+def test_the_major_event_list_reads_the_partial_index_of_major_events():
+    # Major events are a few in 5,000: without the partial index the list read every adverse
+    # event (a sequential scan, ~20 ms at a million notes; docs/performance.md).
+    f = Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31))
+    with CaptureQueriesContext(connection) as queries:
+        SafetyReport().page(f)
+    (sql,) = [
+        q["sql"] for q in queries.captured_queries if '"is_major"' in q["sql"].split("WHERE")[-1]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "adverse_major_idx" in plan, plan
