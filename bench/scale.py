@@ -29,6 +29,7 @@ recognised by the ``SCALE_TAG`` in the patient notes and the scale therapists' u
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import time
@@ -36,7 +37,7 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.rows import TableWriter, check_deferred_constraints, reserve_ids, write_instances
@@ -278,17 +279,18 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
             muscle_ids=[m.pk for m in muscles],
             result=result,
         )
-        _appointments(
-            sessions,
-            writer=writer,
-            rng=rng,
-            staff=staff,
-            locations=locations,
-            patient_ids=[p.pk for p in people],
-            dn_types=dn_types,
-            today=today,
-        )
-        writer.flush()
+        with _courses_rebuilt_after():
+            _appointments(
+                sessions,
+                writer=writer,
+                rng=rng,
+                staff=staff,
+                locations=locations,
+                patient_ids=[p.pk for p in people],
+                dn_types=dn_types,
+                today=today,
+            )
+            writer.flush()
         result.seconds["appointments_sessions"] = time.monotonic() - started
     from bench.courses import approve_scale_plans
 
@@ -314,6 +316,37 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
         + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
     )
     return result
+
+
+@contextlib.contextmanager
+def _courses_rebuilt_after():
+    """PostgreSQL: while the notes go in, the triggers on notes keep the daily roll-ups but
+    leave out the course roll-up; then every plan's course is built in one statement (as
+    migration clinic 0010 built them) and the full triggers are put back. Inside the seeding
+    transaction, so a failure leaves the triggers as they were.
+
+    With the course statements on, each COPY of ~46,000 notes at 100% rewrote the courses of
+    the tens of thousands of plans it touched, for about 4 minutes per chunk
+    (docs/performance.md, issue 16, third pass). The roll-ups come out the same:
+    ``rollups --check`` compares them with the rows."""
+    from clinic.reports import rollups
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    check_deferred_constraints()  # DROP TRIGGER, like ALTER TABLE, refuses pending events
+    with connection.cursor() as cursor:
+        for sql in rollups.install_sql("postgresql", courses=False):
+            cursor.execute(sql)
+    yield
+    table, columns = rollups.COURSES, ", ".join(rollups.COURSE_COLUMNS)
+    with connection.cursor() as cursor:  # fixed table and column names, no input
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        cursor.execute(f"INSERT INTO {table} ({columns}) {rollups.course_select(None)}")  # noqa: S608
+    check_deferred_constraints()
+    with connection.cursor() as cursor:
+        for sql in rollups.install_sql("postgresql"):
+            cursor.execute(sql)
 
 
 SEEDED_MODELS = (Patient, ScreeningQuestionnaire, Consent, Condition, TreatmentPlan, PlanSite,
