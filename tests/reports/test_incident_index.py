@@ -59,7 +59,7 @@ def test_the_incident_list_is_read_in_order_from_the_partial_index():
 
 
 def test_the_major_event_list_reads_the_partial_index_of_major_events():
-    # Major events are a few in 5,000: without the partial index the list read every adverse
+    # Major events are rare: without the partial index the list read every adverse
     # event (a sequential scan, ~20 ms at a million notes; docs/performance.md).
     f = Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31))
     with CaptureQueriesContext(connection) as queries:
