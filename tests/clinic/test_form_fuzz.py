@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.clinic import test_access as access
+from tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ matrix_context = access.matrix_context  # the URL matrix's fixture: users, patie
 matrix_rows = access.matrix_rows  # the rows matrix_context reads, built once per module
 
 FUZZ = settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -15,13 +15,14 @@ from patients.intake.models import Intake
 from patients.intake.questionnaire import STEPS
 from patients.models import Consent, ScreeningQuestionnaire
 from tests.factories import PatientFactory
+from tests.hypothesis_profiles import examples
 from tests.intake.helpers import answers, send_link, verify
 from tests.patients.test_fuzz import junk
 
 pytestmark = pytest.mark.django_db
 
 FUZZ = settings(
-    max_examples=20,
+    max_examples=examples(20),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
