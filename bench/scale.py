@@ -14,6 +14,12 @@ adds, deterministically (one seeded ``random.Random``):
   constraints accept every row), until ``sessions`` of them are completed. The first scale
   patient ("Benchmark Heavy", with fixed screening answers and plan) gets 200 of them: the
   key path "patient page with 200 sessions".
+- the other appointments are treatment courses, as a clinic books them (``_schedule``): each
+  slot of a therapist's week is a standing weekly appointment held by one patient for a
+  course of 6 to 18 visits (about 12), then by the next patient. A patient's screening,
+  consent and plan are dated just before the first visit of their course, with the course's
+  therapist and location; patients the courses do not reach (about 9%) were screened and
+  planned in the last three years and never treated.
 
 Every completed appointment gets a signed DN session record (plan, screening, consent, NPRS
 before and after, needles opened = disposed, CPT 20560/20561) with two to four needled sites;
@@ -31,10 +37,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import random
 import time
 import uuid
 import zoneinfo
+from array import array
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -43,7 +51,12 @@ from django.utils import timezone
 from bench.rows import TableWriter, check_deferred_constraints, reserve_ids, write_instances
 from clinic.booking.demo import STARTS
 from clinic.booking.models import Appointment, AppointmentType, WorkingHours
-from clinic.reports.rollup_models import AdverseEventDay, AppointmentDay, SessionDay
+from clinic.reports.rollup_models import (
+    AdverseEventDay,
+    AppointmentDay,
+    CourseRollup,
+    SessionDay,
+)
 from clinic.staff.models import DNCertification, Location, Room, User
 from clinic.staff.roles import Role
 from clinic.staff.services import staff_set_role
@@ -248,8 +261,12 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
         result.seconds["patients"] = time.monotonic() - started
 
         started = time.monotonic()
+        schedule = _schedule(sessions, people=len(people), therapists=len(staff), today=today)
+        result.seconds["schedule"] = time.monotonic() - started
+
+        started = time.monotonic()
         screenings, consents = _screenings_consents(
-            people, rng=rng, staff=staff, text=text, today=today, now=now
+            people, rng=rng, staff=staff, text=text, today=today, now=now, schedule=schedule
         )
         result.screenings, result.consents = len(screenings), len(consents)
         result.seconds["screenings_consents"] = time.monotonic() - started
@@ -264,6 +281,7 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
             manager=manager,
             today=today,
             now=now,
+            schedule=schedule,
         )
         result.plans = len(plans)
         result.seconds["plans"] = time.monotonic() - started
@@ -281,7 +299,7 @@ def seed_scale(*, patients: int, sessions: int, reset: bool = False, log=print) 
         )
         with _courses_rebuilt_after():
             _appointments(
-                sessions,
+                schedule,
                 writer=writer,
                 rng=rng,
                 staff=staff,
@@ -341,6 +359,10 @@ def _courses_rebuilt_after():
     yield
     table, columns = rollups.COURSES, ", ".join(rollups.COURSE_COLUMNS)
     with connection.cursor() as cursor:  # fixed table and column names, no input
+        # Statistics for the notes just copied in: without them the planner has no idea
+        # that plan_id is selective, and the per-plan look-ups of the first and last NPRS
+        # became a scan of every note per plan (at 100%: stopped after 17 minutes).
+        cursor.execute(f"ANALYZE {rollups.SESSIONS}")
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
         cursor.execute(f"INSERT INTO {table} ({columns}) {rollups.course_select(None)}")  # noqa: S608
     check_deferred_constraints()
@@ -349,9 +371,12 @@ def _courses_rebuilt_after():
             cursor.execute(sql)
 
 
+# Every table the seed writes, the scale staff's included: the planner's estimates for the
+# staff (60 therapists, their certifications) decide how the compliance report reads plans.
 SEEDED_MODELS = (Patient, ScreeningQuestionnaire, Consent, Condition, TreatmentPlan, PlanSite,
                  Appointment, SessionRecord, SessionSite, AdverseEvent, AppointmentDay, SessionDay,
-                 AdverseEventDay)  # fmt: skip
+                 AdverseEventDay, CourseRollup, User, DNCertification, Room,
+                 WorkingHours)  # fmt: skip
 
 
 def _vacuum_analyze() -> None:
@@ -394,14 +419,22 @@ def _patients(count: int, *, rng, locations, manager, now) -> list[Patient]:
     return rows
 
 
-def _screenings_consents(people, *, rng, staff, text, today, now):
-    """One screening and one signed consent each (a guardian signs for minors). The heavy
-    patient's answers are fixed (anticoagulated, so the plan screening has a finding to
-    show) so that its pages do the same work at every data size."""
+def _screenings_consents(people, *, rng, staff, text, today, now, schedule):
+    """One screening and one signed consent each (a guardian signs for minors), taken up to
+    two weeks before the first visit of the patient's course, by the course's therapist
+    (patients with no course: some day of the last three years). The heavy patient's answers
+    are fixed (anticoagulated, so the plan screening has a finding to show) so that its pages
+    do the same work at every data size."""
     screenings, consents = [], []
     for i, patient in enumerate(people):
-        therapist = staff[i % len(staff)][0]
-        taken = today - dt.timedelta(days=rng.randint(1, 365 * 3))
+        course = schedule.courses.get(i)
+        if course is not None:
+            first_visit, t_index = course
+            therapist = staff[t_index][0]
+            taken = first_visit - dt.timedelta(days=rng.randint(0, 14))
+        else:
+            therapist = staff[i % len(staff)][0]
+            taken = today - dt.timedelta(days=rng.randint(1, 365 * 3))
         roll = 0.15 if i == 0 else rng.random()
         if i == 0:
             taken = today - dt.timedelta(days=30)
@@ -436,11 +469,13 @@ def _screenings_consents(people, *, rng, staff, text, today, now):
     return screenings, consents
 
 
-def _plans(people, screenings, *, rng, staff, muscles, manager, today, now):
+def _plans(people, screenings, *, rng, staff, muscles, manager, today, now, schedule):
     """A condition and a draft plan with two or three sites for every patient (the heavy
-    patient's plan: the first HEAVY_MUSCLES muscles, its own practitioner, fixed), planned
-    on the day of the patient's screening or up to two weeks after it (the screening must be
-    at most 30 days old on the planned date for the engine to clear the plan)."""
+    patient's plan: the first HEAVY_MUSCLES muscles, its own practitioner, fixed), by the
+    course's therapist at its location, planned between the screening and the course's first
+    visit (the screening must be at most 30 days old on the planned date for the engine to
+    clear the plan); a patient with no course: any therapist, up to two weeks after the
+    screening."""
     conditions, plans, sites = [], [], []
     for i, patient in enumerate(people):
         code, description = ICD10[0] if i == 0 else rng.choice(ICD10)
@@ -455,15 +490,23 @@ def _plans(people, screenings, *, rng, staff, muscles, manager, today, now):
         )
     write_instances(Condition, conditions, now=now)
     for i, (patient, condition) in enumerate(zip(people, conditions, strict=True)):
-        therapist, location, _room = staff[0] if i == 0 else rng.choice(staff)
+        taken = screenings[i].taken_on
+        course = schedule.courses.get(i) if i else None
+        if i == 0:
+            (therapist, location, _room), planned = staff[0], today
+        elif course is not None:
+            first_visit, t_index = course
+            therapist, location, _room = staff[t_index]
+            planned = taken + dt.timedelta(days=rng.randint(0, (first_visit - taken).days))
+        else:
+            therapist, location, _room = rng.choice(staff)
+            planned = min(today, taken + dt.timedelta(days=rng.randint(0, 14)))
         plan = TreatmentPlan(
             patient=patient,
             condition=condition,
             practitioner=therapist,
             location=location,
-            planned_date=today
-            if i == 0
-            else min(today, screenings[i].taken_on + dt.timedelta(days=rng.randint(0, 14))),
+            planned_date=planned,
             created_by=therapist,
         )
         plans.append(plan)
@@ -486,58 +529,116 @@ def _plans(people, screenings, *, rng, staff, muscles, manager, today, now):
     return plans, len(sites)
 
 
-def _appointments(sessions, *, writer, rng, staff, locations, patient_ids, dn_types, today):
-    """Past appointments on a fixed grid per therapist and room, backwards from yesterday (so
-    the exclusion constraints never fire), until ``sessions`` of them are completed and carry
-    a session note; every (sessions / HEAVY_SESSIONS)-th belongs to the heavy patient, 5% of
-    the others are cancelled and 3% are no-shows."""
-    zones = {loc.pk: zoneinfo.ZoneInfo(loc.time_zone) for loc in locations}
-    heavy_every = max(1, sessions // HEAVY_SESSIONS) if sessions >= HEAVY_SESSIONS else 1
-    n_people = len(patient_ids)
-    made = 0
+def _grid(*, today, staff):
+    """The seeding grid, backwards from yesterday: every weekday, every scale therapist (in
+    their room), every start of ``STARTS``; yields (day, therapist index, start index)."""
     day = today - dt.timedelta(days=1)
-    notes = writer.result
-    while notes.sessions + len(writer.sessions) < sessions:
+    while True:
         if day.weekday() < 5:
-            starts_by_zone = {
-                pk: [
-                    dt.datetime(day.year, day.month, day.day, h, m, tzinfo=zone).astimezone(dt.UTC)
-                    for h, m in STARTS
-                ]
-                for pk, zone in zones.items()
-            }
-            for therapist, location, room in staff:
-                for starts in starts_by_zone[location.pk]:
-                    if notes.sessions + len(writer.sessions) >= sessions:
-                        break
-                    kind = rng.choice(dn_types)
-                    if made % heavy_every == 0 and made // heavy_every < HEAVY_SESSIONS:
-                        index = 0
-                    else:
-                        index = rng.randrange(1, n_people) if n_people > 1 else 0
-                    roll = rng.random()
-                    status, reason = Appointment.Status.COMPLETED, ""
-                    if index != 0:
-                        if roll < 0.05:
-                            status, reason = Appointment.Status.CANCELLED, "Patient unwell"
-                        elif roll < 0.08:
-                            status = Appointment.Status.NO_SHOW
-                    writer.visit(
-                        owner=index,
-                        patient_id=patient_ids[index],
-                        location_id=location.pk,
-                        type_id=kind.pk,
-                        therapist_id=therapist.pk,
-                        room_id=room.pk,
-                        starts=starts,
-                        ends=starts + dt.timedelta(minutes=kind.duration_minutes),
-                        status=status,
-                        reason=reason,
-                        day=day,
-                    )
-                    made += 1
+            for t_index in range(len(staff)):
+                for s_index in range(len(STARTS)):
+                    yield day, t_index, s_index
         day -= dt.timedelta(days=1)
-    writer.result.appointments = made
+
+
+@dataclass
+class _Schedule:
+    """Who holds each slot of the grid and how it ends, decided before any row is written:
+    ``owners[n]`` and ``statuses[n]`` for the n-th slot of ``_grid``; ``courses`` maps a
+    patient's index to the day of their course's first visit and the course's therapist."""
+
+    owners: array
+    statuses: array
+    courses: dict[int, tuple[dt.date, int]]
+
+
+STATUSES = (
+    Appointment.Status.COMPLETED,
+    Appointment.Status.CANCELLED,
+    Appointment.Status.NO_SHOW,
+)
+
+
+def _schedule(sessions: int, *, people: int, therapists: int, today) -> _Schedule:
+    """Slots of the grid until ``sessions`` of them are completed. Every
+    (sessions / HEAVY_SESSIONS)-th belongs to the heavy patient (all completed). Each other
+    slot of a therapist's week is a standing weekly appointment: its holder keeps it for a
+    course of visits (6 to 18 at full scale, sized so that the courses reach about nine
+    patients in ten), then the next patient who has had none takes it; 5% of those visits are
+    cancelled and 3% no-shows. Walking backwards, a course's last visit comes first, so its
+    first visit is the last one seen. Its own random stream: the rows' stream is untouched."""
+    rng = random.Random(SEED + 1)
+    heavy_every = max(1, sessions // HEAVY_SESSIONS) if sessions >= HEAVY_SESSIONS else 1
+    others = max(0, sessions - min(sessions, HEAVY_SESSIONS)) / 0.92
+    seats_per_week = 5 * len(STARTS)
+    # The oldest course of each seat is cut short by the start of the data: half a course each.
+    mean = max(2, math.ceil(others / max(1, people - 1 - therapists * seats_per_week // 2)) + 1)
+    seats: dict[tuple[int, int], list[int]] = {}  # (therapist, seat) -> [patient, visits left]
+    fresh = iter(range(1, people))
+    schedule = _Schedule(owners=array("l"), statuses=array("b"), courses={})
+    completed = 0
+    counters = [0] * therapists
+    for day, t_index, _s_index in _grid(today=today, staff=range(therapists)):
+        if completed >= sessions:
+            break
+        seat = counters[t_index] % seats_per_week
+        counters[t_index] += 1
+        status, made = 0, len(schedule.owners)
+        if people == 1 or (made % heavy_every == 0 and made // heavy_every < HEAVY_SESSIONS):
+            owner = 0
+        else:
+            held = seats.get((t_index, seat))
+            if held is None or held[1] == 0:
+                # Every patient has one plan, so one course; should the fresh ones run out,
+                # someone treated before is seen again under the same plan.
+                patient = next(fresh, None) or rng.randrange(1, people)
+                held = seats[(t_index, seat)] = [patient, rng.randint(mean // 2, mean + mean // 2)]
+            held[1] -= 1
+            owner = held[0]
+            schedule.courses[owner] = (day, t_index)
+            roll = rng.random()
+            status = 1 if roll < 0.05 else 2 if roll < 0.08 else 0
+        schedule.owners.append(owner)
+        schedule.statuses.append(status)
+        completed += status == 0
+    return schedule
+
+
+def _appointments(schedule, *, writer, rng, staff, locations, patient_ids, dn_types, today):
+    """The appointments of the schedule's slots, with a signed session note for each completed
+    one (``_VisitWriter``)."""
+    zones = {loc.pk: zoneinfo.ZoneInfo(loc.time_zone) for loc in locations}
+    starts_of: dict = {}  # (day, location) -> the UTC starts of that day
+    grid = _grid(today=today, staff=staff)
+    for owner, status_code, (day, t_index, s_index) in zip(
+        schedule.owners, schedule.statuses, grid, strict=False
+    ):
+        therapist, location, room = staff[t_index]
+        key = (day, location.pk)
+        if key not in starts_of:
+            starts_of.clear()
+            zone = zones[location.pk]
+            starts_of[key] = [
+                dt.datetime(day.year, day.month, day.day, h, m, tzinfo=zone).astimezone(dt.UTC)
+                for h, m in STARTS
+            ]
+        starts = starts_of[key][s_index]
+        kind = rng.choice(dn_types)
+        status = STATUSES[status_code]
+        writer.visit(
+            owner=owner,
+            patient_id=patient_ids[owner],
+            location_id=location.pk,
+            type_id=kind.pk,
+            therapist_id=therapist.pk,
+            room_id=room.pk,
+            starts=starts,
+            ends=starts + dt.timedelta(minutes=kind.duration_minutes),
+            status=status,
+            reason="Patient unwell" if status == Appointment.Status.CANCELLED else "",
+            day=day,
+        )
+    writer.result.appointments = len(schedule.owners)
 
 
 MINOR_KINDS = [k for k in AdverseKind.values if k not in MAJOR_ADVERSE_KINDS]

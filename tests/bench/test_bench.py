@@ -123,6 +123,43 @@ def test_session_notes_are_dated_on_the_local_day(demo):
         )
 
 
+def test_scale_visits_are_treatment_courses_after_the_plan(demo, monkeypatch):
+    """Apart from the heavy patient, a patient's visits are one course: with the plan's
+    therapist at the plan's location, in a block of weeks that starts on or after the planned
+    date, which is on or after the screening (docs/performance.md: clinic-shaped courses).
+    One therapist per location, so that a small data set fills many weeks (at full size 60
+    therapists hold 2,400 weekly slots among 100,000 patients)."""
+    import datetime as dt
+
+    from bench import scale
+
+    monkeypatch.setattr(scale, "THERAPISTS_PER_LOCATION", 1)
+    seed_scale(patients=300, sessions=2000, log=lambda _: None)
+    courses = 0
+    for plan in TreatmentPlan.objects.filter(patient__notes=SCALE_TAG).exclude(
+        patient__first_name="Benchmark", patient__last_name="Heavy"
+    ):
+        visits = Appointment.objects.filter(patient_id=plan.patient_id).order_by("starts_at")
+        if not visits:
+            continue
+        courses += 1
+        screening = ScreeningQuestionnaire.objects.get(patient_id=plan.patient_id)
+        first = visits.first().local_starts_at.date()
+        last = visits.last().local_starts_at.date()
+        assert screening.taken_on <= plan.planned_date <= first
+        assert (first - screening.taken_on).days <= 14
+        assert {(v.therapist_id, v.location_id) for v in visits} == {
+            (plan.practitioner_id, plan.location_id)
+        }
+        # A standing weekly slot: one visit a week, a course of at most 1.5x the mean visits.
+        assert (last - first) <= dt.timedelta(weeks=len(visits) - 1)
+        assert all(
+            (b.starts_at - a.starts_at) >= dt.timedelta(days=7) - dt.timedelta(hours=2)
+            for a, b in zip(visits, visits[1:], strict=False)
+        )
+    assert courses >= 200
+
+
 def test_table_writer_fills_defaults_and_keeps_constraints(demo):
     import datetime as dt
 
