@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
@@ -467,7 +466,11 @@ class SafetyReport(Report):
     def events(self, f: Filters):
         return adverse_events_of(sessions_in(f, signed_only=True))
 
-    def rows(self, f: Filters, *, major_only: bool = False) -> Iterator[tuple]:
+    def rows(
+        self, f: Filters, *, major_only: bool = False, limit: int | None = None
+    ) -> Iterator[tuple]:
+        """Every event, streamed (exports); or the first ``limit`` in one plain query (a
+        page: a streamed query is a server-side cursor on PostgreSQL, three round trips)."""
         labels = dict(AdverseKind.choices)
         events = self.events(f).filter(is_major=True) if major_only else self.events(f)
         qs = events.order_by("session__session_date", "pk").values_list(
@@ -481,9 +484,8 @@ class SafetyReport(Report):
             "is_major",
             "note",
         )
-        for day, loc, who, last, first, kind, severity, major, note in qs.iterator(
-            chunk_size=CHUNK
-        ):
+        found = qs.iterator(chunk_size=CHUNK) if limit is None else qs[:limit]
+        for day, loc, who, last, first, kind, severity, major, note in found:
             yield (
                 day,
                 loc,
@@ -505,7 +507,7 @@ class SafetyReport(Report):
         sessions = counts["signed"]
         table, chart = _events_by_kind(rollups.event_counts(f), sessions)
         incidents, incident_count = _needle_incidents(f)
-        major = list(itertools.islice(self.rows(f, major_only=True), PAGE_ROWS))
+        major = list(self.rows(f, major_only=True, limit=PAGE_ROWS))
         return {
             "summary": [
                 ("Signed sessions", sessions),
