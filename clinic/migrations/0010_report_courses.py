@@ -8,14 +8,11 @@ from clinic.reports import rollups
 
 
 def _install(apps, schema_editor):
-    # The triggers on notes now also rewrite the touched plans' courses.
-    for sql in rollups.install_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql, params=None)
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {rollups.COURSES} ({', '.join(rollups.COURSE_COLUMNS)}) "
-            f"{rollups.course_select(None)}"
-        )
+    # The course table only: its triggers and rows come with its columns of 0011
+    # (report_course_grouping), which installs the triggers of the code it runs with and
+    # builds the courses. (Until 0011 existed this migration installed them itself; the
+    # result after 0011 is the same.)
+    return
 
 
 def _uninstall(apps, schema_editor):

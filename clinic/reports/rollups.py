@@ -224,6 +224,37 @@ def trigger_statements(table: str, op: str, vendor: str, *, courses: bool = True
     ]
 
 
+def _course_source_triggers(vendor: str, courses: bool) -> list[str]:
+    """The triggers on plans and conditions that rewrite the courses of the plans an update
+    touched; dropped when ``courses`` is false."""
+    sql = []
+    for table in COURSE_SOURCES:
+        name = f"report_course_{table}_update"
+        if vendor == "postgresql":
+            sql.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            sql.append(f"DROP FUNCTION IF EXISTS {name}()")
+            if not courses:
+                continue
+            body = ";\n".join(course_statements("update", vendor, table))
+            sql.append(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                f"BEGIN\n{body};\nRETURN NULL;\nEND;\n$$"
+            )
+            sql.append(
+                f"CREATE TRIGGER {name} AFTER UPDATE ON {table} REFERENCING NEW TABLE AS "
+                f"new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+            )
+        else:
+            sql.append(f"DROP TRIGGER IF EXISTS {name}")
+            if not courses:
+                continue
+            body = ";\n".join(course_statements("update", vendor, table))
+            sql.append(
+                f"CREATE TRIGGER {name} AFTER UPDATE ON {table} FOR EACH ROW BEGIN\n{body};\nEND"
+            )
+    return sql
+
+
 def _postgres_install(courses: bool) -> list[str]:
     sql = []
     for table in COLUMNS:
@@ -244,7 +275,7 @@ def _postgres_install(courses: bool) -> list[str]:
                 f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} REFERENCING {refs} "
                 f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
             )
-    return sql
+    return sql + _course_source_triggers("postgresql", courses)
 
 
 def _sqlite_install(courses: bool) -> list[str]:
@@ -258,7 +289,7 @@ def _sqlite_install(courses: bool) -> list[str]:
                 f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} FOR EACH ROW BEGIN\n"
                 f"{body};\nEND"
             )
-    return sql
+    return sql + _course_source_triggers("sqlite", courses)
 
 
 def install_sql(vendor: str, *, courses: bool = True) -> list[str]:
@@ -275,7 +306,7 @@ def uninstall_sql(vendor: str) -> list[str]:
                 sql.append(f"DROP FUNCTION IF EXISTS {name}()")
             else:
                 sql.append(f"DROP TRIGGER IF EXISTS {name}")
-    return sql
+    return sql + _course_source_triggers(vendor, courses=False)
 
 
 # -- treatment courses (one row per plan) ---------------------------------------------------
@@ -290,7 +321,20 @@ COURSE_COLUMNS = (
     "nprs_last",
     "location_id",
     "practitioner_id",
+    "plan_status",
+    "plan_practitioner_id",
+    "condition_code",
+    "condition_text",
 )
+
+
+PLANS = "needling_treatmentplan"
+CONDITIONS = "patients_condition"
+# The tables whose updates change what a course row carries of its plan (its status, its
+# therapist) and of the plan's condition (code and text): their triggers rewrite the courses
+# of the plans touched. Inserts make no course (a new plan has no notes; a condition is
+# recorded before its plan) and deletes cannot reach one (notes protect their plan).
+COURSE_SOURCES = (PLANS, CONDITIONS)
 
 
 def _nprs(column: str, direction: str) -> str:
@@ -303,34 +347,49 @@ def _nprs(column: str, direction: str) -> str:
 
 
 def course_select(plans: str | None) -> str:
-    """Each plan's course over all its signed notes; only the plans in ``plans`` (a subquery
-    of plan ids) when given."""
+    """Each plan's course over all its signed notes, with what the outcomes report groups
+    and filters it by (the plan's status and therapist, its condition's code and text);
+    only the plans in ``plans`` (a subquery of plan ids) when given."""
     only = f" AND s.plan_id IN {plans}" if plans else ""
     return (
         "SELECT s.plan_id, MIN(s.session_date), MAX(s.session_date), COUNT(*), "
         f"{_nprs('nprs_before', 'ASC')}, {_nprs('nprs_after', 'DESC')}, "
         "CASE WHEN MIN(s.location_id) = MAX(s.location_id) THEN MIN(s.location_id) END, "
         "CASE WHEN MIN(s.practitioner_id) = MAX(s.practitioner_id) "
-        "THEN MIN(s.practitioner_id) END "
-        f"FROM {SESSIONS} AS s WHERE s.status = 'signed' AND s.plan_id IS NOT NULL{only} "
-        "GROUP BY s.plan_id"
+        "THEN MIN(s.practitioner_id) END, "
+        "p.status, p.practitioner_id, c.icd10_code, c.description "
+        f"FROM {SESSIONS} AS s JOIN {PLANS} AS p ON p.id = s.plan_id "
+        f"JOIN {CONDITIONS} AS c ON c.id = p.condition_id "
+        f"WHERE s.status = 'signed' AND s.plan_id IS NOT NULL{only} "
+        "GROUP BY s.plan_id, p.status, p.practitioner_id, c.icd10_code, c.description"
     )
 
 
-def _touched_plans(op: str, vendor: str) -> str:
-    if vendor == "postgresql":
-        sides = {"insert": ["new_rows"], "update": ["new_rows", "old_rows"], "delete": ["old_rows"]}
-        return "(" + " UNION ".join(f"SELECT plan_id FROM {t}" for t in sides[op]) + ")"
-    sides = {"insert": ["NEW"], "update": ["NEW", "OLD"], "delete": ["OLD"]}
-    return "(" + " UNION ".join(f"SELECT {t}.plan_id" for t in sides[op]) + ")"
+def _touched_plans(table: str, op: str, vendor: str) -> str:
+    """The ids of the plans whose courses a statement on ``table`` may have changed."""
+    postgres = vendor == "postgresql"
+    sides = {"insert": ["new"], "update": ["new", "old"], "delete": ["old"]}[op]
+    relations = [(f"{side}_rows" if postgres else side.upper()) for side in sides]
+
+    def ids(column: str) -> str:
+        if postgres:
+            return " UNION ".join(f"SELECT {column} FROM {r}" for r in relations)
+        return " UNION ".join(f"SELECT {r}.{column}" for r in relations)
+
+    if table == SESSIONS:
+        return f"({ids('plan_id')})"
+    if table == PLANS:
+        return f"({ids('id')})"
+    return f"(SELECT id FROM {PLANS} WHERE condition_id IN ({ids('id')}))"
 
 
-def course_statements(op: str, vendor: str) -> list[str]:
-    """Rewrite the courses of the plans a statement on notes touched. On PostgreSQL the plan
-    rows are locked first (FOR NO KEY UPDATE, which a note's foreign key check does not wait
-    for), so two transactions writing notes of one plan rewrite its course one after the
-    other, the second from a fresh snapshot that has the first one's notes."""
-    plans = _touched_plans(op, vendor)
+def course_statements(op: str, vendor: str, table: str = SESSIONS) -> list[str]:
+    """Rewrite the courses of the plans a statement on notes (or plans, or conditions)
+    touched. On PostgreSQL the plan rows are locked first (FOR NO KEY UPDATE, which a note's
+    foreign key check does not wait for), so two transactions writing notes of one plan
+    rewrite its course one after the other, the second from a fresh snapshot that has the
+    first one's notes."""
+    plans = _touched_plans(table, op, vendor)
     sql = []
     if vendor == "postgresql":
         sql.append(
@@ -516,28 +575,47 @@ def session_weekly(f, *, by_therapist: bool) -> list[dict]:
 
 def session_weekly_first(f, *, limit: int) -> tuple[list[dict], int]:
     """The first ``limit`` rows of ``session_weekly(f, by_therapist=True)`` and how many there
-    are in all (one query: grouped, limited and counted by the database, with a window count
-    over the groups)."""
-    group = ["week", "practitioner__username"]
-    rows = list(
+    are in all (one query: grouped per week and therapist's id, counted with a window count
+    over the groups, then the names joined to the groups alone, ordered and limited; grouping
+    by the username instead sorted every roll-up row of the range by its text)."""
+    from clinic.staff.models import User
+
+    groups = (
         session_days(f)
         .annotate(week=TruncWeek("day"))
-        .values(*group)
+        .values("week", "practitioner_id")
         .annotate(**{f"n_{c}": Sum(c) for c in ("drafts", "signed")})
         .exclude(n_drafts=0, n_signed=0)
         .annotate(n_groups=Window(Count("*")))
-        .order_by(*group)[:limit]
+        .order_by()
     )
-    total = rows[0]["n_groups"] if rows else 0
+    sql, params = groups.query.sql_with_params()
+    user = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT g.week, u.username, g.n_drafts, g.n_signed, g.n_groups "
+            f"FROM ({sql}) AS g JOIN {user} AS u ON u.id = g.practitioner_id "
+            "ORDER BY g.week, u.username LIMIT %s",
+            (*params, limit),
+        )
+        rows = cursor.fetchall()
+    total = rows[0][4] if rows else 0
     return [
         {
-            "week": r["week"],
-            "practitioner__username": r["practitioner__username"],
-            "drafts": r["n_drafts"] or 0,
-            "signed": r["n_signed"] or 0,
+            "week": _week(r[0]),
+            "practitioner__username": r[1],
+            "drafts": r[2] or 0,
+            "signed": r[3] or 0,
         }
         for r in rows
     ], total
+
+
+def _week(value) -> dt.date:
+    """A truncated week as the ORM gives it (SQLite sends text, PostgreSQL a timestamp)."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def event_counts(f) -> dict[tuple[str, str], int]:

@@ -8,8 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from django.db import connection
-from django.db.models import Case, F, Q, Value, When, Window
-from django.db.models.functions import FirstValue
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from clinic.reports import rollups
@@ -22,11 +21,11 @@ from clinic.reports.reference import (
     BRADY_2014_PER_100,
 )
 from clinic.reports.rollup_models import CourseRollup
-from needling.plans.selectors import course_plans
+from clinic.staff.models import User
+from needling.plans.selectors import COURSE_STATUSES
 from needling.sessions.models import NPRS_MCID, AdverseKind, SessionRecord, Severity
 from needling.sessions.selectors import (
     adverse_events_of,
-    course_notes,
     needle_incidents_of,
     notes_between,
 )
@@ -181,119 +180,109 @@ def _in_range(f: Filters) -> Q:
     return whole
 
 
-def _across(f: Filters):
-    """The plans of the other courses that may have notes inside the filters: across an edge
-    of the range, or (under a location or therapist filter) with notes at several locations
-    or by several therapists. Their courses are worked out from their notes."""
-    qs = CourseRollup.objects.filter(first_day__lte=f.end, last_day__gte=f.start).exclude(
-        _in_range(f)
+def _across(f: Filters) -> Q:
+    """The other courses that may have notes inside the filters, worked out from their
+    notes: across the start of the range (read from the index on last_day), starting inside
+    it and ending after it (the index on first_day), and, under a location or therapist
+    filter, inside it with notes at several locations or by several therapists."""
+    q = Q(last_day__gte=f.start, first_day__lt=f.start) | Q(
+        first_day__gte=f.start, first_day__lte=f.end, last_day__gt=f.end
     )
+    mixed = Q()
     if f.location_id:
-        qs = qs.filter(Q(location_id__isnull=True) | Q(location_id=f.location_id))
+        mixed |= Q(location_id__isnull=True)
     if f.therapist_id:
-        qs = qs.filter(Q(practitioner_id__isnull=True) | Q(practitioner_id=f.therapist_id))
-    return qs.values("plan_id")
+        mixed |= Q(practitioner_id__isnull=True)
+    if mixed:
+        q |= Q(first_day__gte=f.start, last_day__lte=f.end) & mixed
+    if f.location_id:
+        q &= Q(location_id__isnull=True) | Q(location_id=f.location_id)
+    if f.therapist_id:
+        q &= Q(practitioner_id__isnull=True) | Q(practitioner_id=f.therapist_id)
+    return q
 
 
-def _course_notes(f: Filters, names: bool):
-    """The notes, inside the filters, of the courses that ``_across`` names, each with its
-    course's first NPRS before and last NPRS after in the range (window functions over the
-    plan's notes ordered by day, time of writing and id; a missing NPRS is skipped)."""
-    by_plan = [F("plan_id")]
+def _counted_courses():
+    """Courses of plans whose outcome counts (approved, or approved and since superseded)."""
+    return CourseRollup.objects.filter(plan_status__in=COURSE_STATUSES)
 
-    def first(field: str, *order):
-        missing = Case(When(**{f"{field}__isnull": True}, then=Value(1)), default=Value(0))
-        return Window(FirstValue(field), partition_by=by_plan, order_by=[missing, *order])
 
-    notes = (
-        course_notes(sessions_in(f, signed_only=True))
-        .filter(plan_id__in=_across(f))
-        .order_by()
-        .values(
-            c_plan=F("plan_id"),
-            c_code=F("plan__condition__icd10_code"),
-            c_condition=F("plan__condition__description"),
-            c_therapist=F("plan__practitioner__username"),
-            c_last=F("patient__last_name") if names else Value(""),
-            c_first=F("patient__first_name") if names else Value(""),
-            c_day=F("session_date"),
-            c_before=first("nprs_before", "session_date", "created_at", "id"),
-            c_after=first(
-                "nprs_after",
-                F("session_date").desc(),
-                F("created_at").desc(),
-                F("id").desc(),
-            ),
+def _edge_values(f: Filters, *, detail: bool) -> dict:
+    """For a course across an edge (``_across``), what its notes inside the filters give:
+    the first NPRS before and the last NPRS after (in the order day, time written, id; a
+    missing NPRS is skipped), and with ``detail`` the first and last day and the number of
+    notes. One look-up each in the index of signed notes by plan (a handful of the plan's
+    notes, not the range's)."""
+    notes = sessions_in(f, signed_only=True).filter(plan_id=OuterRef("plan_id")).order_by()
+    forward = ("session_date", "created_at", "id")
+    backward = tuple(f"-{c}" for c in forward)
+    values = {
+        "c_before": Subquery(
+            notes.filter(nprs_before__isnull=False).order_by(*forward).values("nprs_before")[:1]
+        ),
+        "c_after": Subquery(
+            notes.filter(nprs_after__isnull=False).order_by(*backward).values("nprs_after")[:1]
+        ),
+    }
+    if detail:
+        values["c_day1"] = Subquery(notes.order_by(*forward).values("session_date")[:1])
+        values["c_day2"] = Subquery(notes.order_by(*backward).values("session_date")[:1])
+        values["c_sessions"] = Subquery(
+            notes.values("plan_id").annotate(n=Count("*")).values("n"),
+            output_field=IntegerField(),
         )
+    return values
+
+
+def _course_rows(f: Filters, *, detail: bool) -> tuple[str, tuple]:
+    """One row per course in the filters' range (both databases): plan, condition code and
+    text, the plan's therapist's id, the NPRS at both ends (either may be missing), and
+    with ``detail`` the patient's names, the first and last day and the sessions. The whole
+    courses come from the roll-up as they are, the others from their notes
+    (``_edge_values``); neither joins a plan or a condition (the roll-up carries them)."""
+    plan = {
+        "c_plan": F("plan_id"),
+        "c_code": F("condition_code"),
+        "c_condition": F("condition_text"),
+        "c_therapist": F("plan_practitioner_id"),
+    }
+    if detail:
+        plan |= {"c_last": F("plan__patient__last_name"), "c_first": F("plan__patient__first_name")}
+    whole = {"c_before": F("nprs_first"), "c_after": F("nprs_last")}
+    if detail:
+        whole |= {"c_day1": F("first_day"), "c_day2": F("last_day"), "c_sessions": F("sessions")}
+    # One values() call each, so that both halves select their columns in the same order.
+    parts = [
+        _counted_courses().filter(_in_range(f)).values(**plan, **whole),
+        _counted_courses().filter(_across(f)).values(**plan, **_edge_values(f, detail=detail)),
+    ]
+    (first, first_params), (second, second_params) = (
+        part.order_by().query.sql_with_params() for part in parts
     )
-    return notes.query.sql_with_params()
-
-
-def _whole_courses(f: Filters, names: bool):
-    """The courses wholly inside the filters, from the roll-up, with an NPRS at both ends."""
-    plans = course_plans(CourseRollup.objects.filter(_in_range(f)), "plan")
-    return (
-        plans.filter(nprs_first__isnull=False, nprs_last__isnull=False)
-        .order_by()
-        .values(
-            c_plan=F("plan_id"),
-            c_code=F("plan__condition__icd10_code"),
-            c_condition=F("plan__condition__description"),
-            c_therapist=F("plan__practitioner__username"),
-            c_last=F("plan__patient__last_name") if names else Value(""),
-            c_first=F("plan__patient__first_name") if names else Value(""),
-            c_day1=F("first_day"),
-            c_day2=F("last_day"),
-            c_sessions=F("sessions"),
-            c_before=F("nprs_first"),
-            c_after=F("nprs_last"),
-        )
-        .query.sql_with_params()
-    )
-
-
-COURSE_FIELDS = (
-    "plan_id, code, condition, therapist, last_name, first_name, first_day, last_day, "
-    "sessions, nprs_first, nprs_last"
-)
-
-
-def _courses_sql(f: Filters, *, names: bool = True) -> tuple[str, tuple]:
-    """One row per course with an NPRS before and after (COURSE_FIELDS): the whole ones from
-    the roll-up, the others from their notes in the range (without the patient's names, and
-    their join, unless ``names``)."""
-    whole, whole_params = _whole_courses(f, names)
-    sql, params = _course_notes(f, names)
-    # Fixed text around the ORM's own SQL; every value is in params.
-    return (
-        "SELECT w.c_plan AS plan_id, w.c_code AS code, w.c_condition AS condition, "  # noqa: S608
-        "w.c_therapist AS therapist, w.c_last AS last_name, w.c_first AS first_name, "
-        "w.c_day1 AS first_day, w.c_day2 AS last_day, w.c_sessions AS sessions, "
-        f"w.c_before AS nprs_first, w.c_after AS nprs_last FROM ({whole}) AS w "
-        "UNION ALL "
-        "SELECT n.c_plan, MAX(n.c_code), MAX(n.c_condition), MAX(n.c_therapist), "
-        "MAX(n.c_last), MAX(n.c_first), MIN(n.c_day), MAX(n.c_day), COUNT(*), "
-        f"MAX(n.c_before), MAX(n.c_after) FROM ({sql}) AS n GROUP BY n.c_plan "
-        "HAVING MAX(n.c_before) IS NOT NULL AND MAX(n.c_after) IS NOT NULL",
-        (*whole_params, *params),
-    )
+    return f"{first} UNION ALL {second}", (*first_params, *second_params)
 
 
 def courses(f: Filters) -> list[dict]:
-    """Treatment courses: an approved plan's signed sessions in the range, one row each from
-    the database (one query), in plan order."""
-    sql, params = _courses_sql(f)
+    """Treatment courses: an approved plan's signed sessions in the range with an NPRS
+    before and after, one row each from the database (one query), in plan order."""
+    sql, params = _course_rows(f, detail=True)
     plan_field = SessionRecord._meta.get_field("plan").target_field
+    names = dict(User.objects.values_list("pk", "username"))
     result = []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM ({sql}) AS c ORDER BY c.plan_id", params)  # noqa: S608
-        for plan, code, description, therapist, last, first, day1, day2, n, a, b in cursor:
+        # Fixed text around the ORM's own SQL; every value is in params.
+        cursor.execute(
+            f"SELECT * FROM ({sql}) AS c WHERE c.c_before IS NOT NULL "  # noqa: S608
+            "AND c.c_after IS NOT NULL ORDER BY c.c_plan",
+            params,
+        )
+        for plan, code, text, therapist, last, first, a, b, day1, day2, n in cursor:
             change = a - b
             result.append(
                 {
                     "plan": plan_field.to_python(plan),
-                    "condition": f"{code} {description}",
-                    "therapist": therapist,
+                    "condition": f"{code} {text}",
+                    "therapist": names.get(therapist),
                     "patient": f"{last}, {first}",
                     "first_day": _date(day1),
                     "last_day": _date(day2),
@@ -312,9 +301,13 @@ def _date(value) -> dt.date:
 
 
 def course_count(f: Filters) -> int:
-    sql, params = _courses_sql(f, names=False)
+    sql, params = _course_rows(f, detail=False)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS c", params)  # noqa: S608
+        cursor.execute(
+            f"SELECT COUNT(*) FROM ({sql}) AS c "  # noqa: S608
+            "WHERE c.c_before IS NOT NULL AND c.c_after IS NOT NULL",
+            params,
+        )
         return cursor.fetchone()[0]
 
 
@@ -322,15 +315,19 @@ def course_changes(f: Filters) -> dict[str, dict[tuple[str, object], dict[int, i
     """How many courses changed by each number of points, per condition ("code text") and
     per therapist (one query: the courses once, counted two ways). A change is a whole number
     from -10 to 10, so the medians come from these counts without reading every course."""
-    sql, params = _courses_sql(f, names=False)
-    change = "(c.nprs_first - c.nprs_last)"
+    sql, params = _course_rows(f, detail=False)
+    user = connection.ops.quote_name(User._meta.db_table)
+    # The courses are read once (a CTE used twice is computed once on PostgreSQL), and the
+    # change is worked out there: a course missing an NPRS at either end has none.
     query = (
-        f"WITH c AS ({sql}) "  # noqa: S608
-        f"SELECT 'condition', c.code, c.condition, {change}, COUNT(*) FROM c "
-        f"GROUP BY c.code, c.condition, {change} "
+        "WITH c AS (SELECT c_code, c_condition, c_therapist, "  # noqa: S608
+        f"c_before - c_after AS change FROM ({sql}) AS r) "
+        "SELECT 'condition', c.c_code, c.c_condition, c.change, COUNT(*) FROM c "
+        "WHERE c.change IS NOT NULL GROUP BY c.c_code, c.c_condition, c.change "
         "UNION ALL "
-        f"SELECT 'therapist', c.therapist, NULL, {change}, COUNT(*) FROM c "
-        f"GROUP BY c.therapist, {change}"
+        "SELECT 'therapist', u.username, NULL, c.change, COUNT(*) FROM c "
+        f"JOIN {user} AS u ON u.id = c.c_therapist "
+        "WHERE c.change IS NOT NULL GROUP BY u.username, c.change"
     )
     found: dict[str, dict] = {"condition": defaultdict(dict), "therapist": defaultdict(dict)}
     with connection.cursor() as cursor:

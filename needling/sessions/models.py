@@ -164,6 +164,15 @@ class SessionRecord(models.Model):
                 condition=Q(status="signed"),
                 name="session_course_idx",
             ),
+            # A plan's signed notes in course order, with what a course reads: the outcomes
+            # report's courses across an edge of its range (the first NPRS before and last
+            # NPRS after inside it, per plan), and the course roll-up's rewrite of a plan.
+            models.Index(
+                fields=["plan", "session_date", "created_at", "id"],
+                include=["nprs_before", "nprs_after", "location", "practitioner"],
+                condition=Q(status="signed"),
+                name="session_plan_course_idx",
+            ),
             # The safety report's needle-count incidents: few rows, found without a scan. The
             # columns are the list's ORDER BY (session_date, id), so its LIMIT reads this
             # index in order. The condition is the selector's (needling.sessions.selectors.

@@ -22,6 +22,7 @@ from clinic.reports.filters import Filters
 from clinic.reports.registry import get_report
 from needling.plans.models import TreatmentPlan
 from needling.sessions.models import NPRS_MCID, SessionRecord
+from patients.models import Condition
 from tests.factories import ConditionFactory, ConsentFactory, PatientFactory, ScreeningFactory
 from tests.reports.test_rollups import BASE, DAYS, World
 
@@ -100,7 +101,43 @@ class CourseWorld(World):
                 nprs_after=_nprs(self.rng),
             )
 
-    STEPS = [*World.STEPS, open_note, open_note, move_draft, move_draft]
+    def change_plan(self):
+        """A draft plan approved or given to another therapist, or an approved one superseded,
+        in one bulk UPDATE: the trigger on plans keeps the courses' plan status and therapist
+        in step (a draft's notes count once it is approved)."""
+        plan = TreatmentPlan.objects.get(pk=self.rng.choice(self.all_plans)[0].pk)
+        plans = TreatmentPlan.objects.filter(pk=plan.pk)
+        if plan.status == "approved":
+            plans.update(status="superseded")
+        elif plan.status == "draft" and self.rng.random() < 0.5:
+            plans.update(
+                status="approved",
+                approved_by=plan.practitioner,
+                approved_at=timezone.now(),
+                snapshot={"case": 1},
+                cpt_code="20560",
+            )
+        elif plan.status == "draft":
+            plans.update(practitioner=self.rng.choice(self.therapists))
+
+    def edit_condition(self):
+        """A plan's condition recoded (code and text), in one bulk UPDATE: the trigger on
+        conditions rewrites the courses of its plans."""
+        plan = self.rng.choice(self.all_plans)[0]
+        Condition.objects.filter(pk=plan.condition_id).update(
+            icd10_code=self.rng.choice(("M54.2", "M79.1", "G44.209")),
+            description=self.rng.choice(("x", "Tension-type headache")),
+        )
+
+    STEPS = [
+        *World.STEPS,
+        open_note,
+        open_note,
+        move_draft,
+        move_draft,
+        change_plan,
+        edit_condition,
+    ]
 
 
 def counted_courses(f: Filters) -> list[dict]:
@@ -163,6 +200,17 @@ def assert_courses_in_step(world: CourseWorld, rounds: int = 8) -> int:
         assert summary["Courses with NPRS recorded"] == len(expected)
         if expected:
             assert summary["Median change"] == statistics.median(c["change"] for c in expected)
+            per_condition = {r[0]: r[1:] for r in page["table"]["rows"]}
+            assert set(per_condition) == {c["condition"] for c in expected}
+            for name, row in per_condition.items():
+                mine = [c for c in expected if c["condition"] == name]
+                met = sum(c["mcid"] for c in mine)
+                assert row == (
+                    len(mine),
+                    met,
+                    f"{met * 100 / len(mine):.0f}%",
+                    statistics.median(c["change"] for c in mine),
+                )
             per_therapist = {r[0]: r[1:] for r in page["extra_tables"][0]["rows"]}
             for name in {c["therapist"] for c in expected}:
                 mine = [c for c in expected if c["therapist"] == name]

@@ -1,0 +1,39 @@
+"""The body of a report table, rendered in Python.
+
+A report page shows up to 100 rows of up to 13 columns: as a template loop, every cell went
+through the template engine's variable node (a third of a report page's time). ``table_body``
+gives the same HTML: each value as ``{{ cell }}`` would show it (the context's time zone,
+localisation and autoescaping: ``render_value_in_context``), each row a ``<tr>`` of ``<td>``.
+"""
+
+from __future__ import annotations
+
+import html
+
+from django import template
+from django.conf import settings
+from django.template.base import render_value_in_context
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+
+def _cell(value, context) -> str:
+    # Most cells are text or whole numbers: text needs no time zone or localisation, only
+    # escaping; a whole number is its digits unless numbers are grouped (USE_THOUSAND_SEPARATOR).
+    kind = type(value)
+    if kind is str and context.autoescape:
+        return html.escape(value)
+    if kind is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
+    return render_value_in_context(value, context)
+
+
+@register.simple_tag(takes_context=True)
+def table_body(context, rows) -> str:
+    out = []
+    for row in rows:
+        cells = "".join(f"<td>{_cell(cell, context)}</td>" for cell in row)
+        out.append(f"<tr>{cells}</tr>")
+    # Every cell was escaped above, as the template's own {{ cell }} escapes it.
+    return mark_safe("".join(out))  # noqa: S308
