@@ -54,8 +54,10 @@ from clinic.booking.models import Appointment, AppointmentType, WorkingHours
 from clinic.reports.rollup_models import (
     AdverseEventDay,
     AppointmentDay,
+    AppointmentWeek,
     CourseRollup,
     SessionDay,
+    SessionWeek,
 )
 from clinic.staff.models import DNCertification, Location, Room, User
 from clinic.staff.roles import Role
@@ -375,8 +377,8 @@ def _courses_rebuilt_after():
 # staff (60 therapists, their certifications) decide how the compliance report reads plans.
 SEEDED_MODELS = (Patient, ScreeningQuestionnaire, Consent, Condition, TreatmentPlan, PlanSite,
                  Appointment, SessionRecord, SessionSite, AdverseEvent, AppointmentDay, SessionDay,
-                 AdverseEventDay, CourseRollup, User, DNCertification, Room,
-                 WorkingHours)  # fmt: skip
+                 AdverseEventDay, AppointmentWeek, SessionWeek, CourseRollup, User,
+                 DNCertification, Room, WorkingHours)  # fmt: skip
 
 
 def _vacuum_analyze() -> None:

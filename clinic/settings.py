@@ -115,7 +115,13 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-elif _database["ENGINE"] != "django.db.backends.postgresql":
+elif _database["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: it pays off on long analytic queries, and costs a report page 20 ms
+    # or more whenever a short query's estimated cost crosses jit_above_cost (an outcomes
+    # report over a longer range did; docs/performance.md). Options from the URL are kept.
+    _options = _database.setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+else:
     raise ImproperlyConfigured(
         "DATABASE_URL must point at PostgreSQL (postgres://...) or SQLite (sqlite:///...)."
     )

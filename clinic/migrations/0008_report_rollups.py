@@ -8,10 +8,11 @@ from clinic.reports import rollups
 
 
 def _install(apps, schema_editor):
-    # The triggers as they were then: the course roll-up (0010) did not exist yet.
-    for sql in rollups.install_sql(schema_editor.connection.vendor, courses=False):
+    # The triggers as they were then: the course roll-up (0010) and the weekly tables (0013)
+    # did not exist yet.
+    for sql in rollups.install_sql(schema_editor.connection.vendor, courses=False, weeks=False):
         schema_editor.execute(sql, params=None)
-    rollups.rollup_rebuild(courses=False)
+    rollups.rollup_rebuild(courses=False, weeks=False)
 
 
 def _uninstall(apps, schema_editor):

@@ -16,7 +16,7 @@ def _install(apps, schema_editor):
 
 
 def _uninstall(apps, schema_editor):
-    for sql in rollups.install_sql(schema_editor.connection.vendor, courses=False):
+    for sql in rollups.install_sql(schema_editor.connection.vendor, courses=False, weeks=False):
         schema_editor.execute(sql, params=None)
 
 

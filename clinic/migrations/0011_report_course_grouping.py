@@ -11,13 +11,14 @@ from clinic.reports import rollups
 
 def _empty(apps, schema_editor):
     # The courses are built again below, with the new columns: none stays meanwhile.
-    for sql in rollups.install_sql(schema_editor.connection.vendor, courses=False):
+    for sql in rollups.install_sql(schema_editor.connection.vendor, courses=False, weeks=False):
         schema_editor.execute(sql, params=None)
     schema_editor.execute(f"DELETE FROM {rollups.COURSES}", params=None)
 
 
 def _install(apps, schema_editor):
-    for sql in rollups.install_sql(schema_editor.connection.vendor):
+    # The weekly tables come with 0013 (report_weeks).
+    for sql in rollups.install_sql(schema_editor.connection.vendor, weeks=False):
         schema_editor.execute(sql, params=None)
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(
@@ -28,7 +29,7 @@ def _install(apps, schema_editor):
 
 def _uninstall(apps, schema_editor):
     # Back to 0010 as it now is: the course table without triggers or rows.
-    for sql in rollups.install_sql(schema_editor.connection.vendor, courses=False):
+    for sql in rollups.install_sql(schema_editor.connection.vendor, courses=False, weeks=False):
         schema_editor.execute(sql, params=None)
     schema_editor.execute(f"DELETE FROM {rollups.COURSES}", params=None)
 
@@ -75,11 +76,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='courserollup',
-            index=models.Index(fields=['first_day', 'last_day'], include=('plan_status', 'condition_code', 'condition_text', 'plan_practitioner', 'nprs_first', 'nprs_last', 'location', 'practitioner'), name='report_course_starts'),
+            index=models.Index(fields=['first_day', 'last_day'], include=('plan', 'plan_status', 'condition_code', 'condition_text', 'plan_practitioner', 'nprs_first', 'nprs_last', 'location', 'practitioner'), name='report_course_starts'),
         ),
         migrations.AddIndex(
             model_name='courserollup',
-            index=models.Index(fields=['last_day', 'first_day'], include=('plan_status', 'condition_code', 'condition_text', 'plan_practitioner', 'nprs_first', 'nprs_last', 'location', 'practitioner'), name='report_course_ends'),
+            index=models.Index(fields=['last_day', 'first_day'], include=('plan', 'plan_status', 'condition_code', 'condition_text', 'plan_practitioner', 'nprs_first', 'nprs_last', 'location', 'practitioner'), name='report_course_ends'),
         ),
         migrations.RunPython(_install, _uninstall),
     ]

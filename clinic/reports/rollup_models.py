@@ -1,7 +1,7 @@
-"""Daily roll-ups the reports read for their totals (issue 16).
+"""Roll-ups the reports read for their totals (issue 16).
 
-Three narrow tables, one row per day, location and therapist (and, for adverse events, kind
-and severity). They are written only by database triggers (``clinic.reports.rollups``): a
+Narrow tables, one row per day (or week), location and therapist (and, for adverse events,
+kind and severity). They are written only by database triggers (``clinic.reports.rollups``): a
 statement-level trigger with transition tables on PostgreSQL, a row trigger on SQLite, on
 every INSERT, UPDATE and DELETE of appointments, session notes and adverse events, so COPY,
 bulk updates and the admin keep them in step as well as the services do. Counts are added
@@ -18,13 +18,25 @@ refuse correct deltas; ``rollup_check`` is the guard instead.
 - ``SessionDay``: session notes per ``session_date`` (the clinic's day), drafts and signed,
   the CPT codes of signed notes, and signed notes with at least one minor / major event.
 - ``AdverseEventDay``: adverse events of signed notes per note's day, kind and severity.
+- ``AppointmentWeek``, ``SessionWeek``: the first two per week (its Monday), kept by the same
+  triggers: a year of sixty therapists is about 3,100 weekly rows instead of 15,600 daily
+  ones. A report reads the whole weeks of its range from them and the days of the partial
+  weeks at its edges from the daily tables.
+- ``CourseRollup``: one row per treatment plan with a signed note (the outcomes report).
 """
 
 from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["AppointmentDay", "SessionDay", "AdverseEventDay", "CourseRollup"]
+__all__ = [
+    "AppointmentDay",
+    "AppointmentWeek",
+    "SessionDay",
+    "SessionWeek",
+    "AdverseEventDay",
+    "CourseRollup",
+]
 
 
 class _Day(models.Model):
@@ -88,6 +100,65 @@ class SessionDay(_Day):
         ]
 
 
+class _Week(models.Model):
+    """A week's level above a daily table: the same counts per week (its Monday), kept by the
+    same triggers in the same statements. A year is 52 rows per therapist instead of 260;
+    the reports read the whole weeks of a range here and the days of its partial weeks from
+    the daily table."""
+
+    week = models.DateField()
+    location = models.ForeignKey(
+        "clinic.Location", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+        default_permissions = ()
+
+
+class AppointmentWeek(_Week):
+    """``AppointmentDay`` per week (the Monday of the UTC day)."""
+
+    therapist = models.ForeignKey(
+        "clinic.User", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    booked = models.IntegerField(default=0)
+    checked_in = models.IntegerField(default=0)
+    completed = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+    no_show = models.IntegerField(default=0)
+
+    class Meta(_Week.Meta):
+        db_table = "report_appointment_week"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "location", "therapist"], name="report_appointment_week_key"
+            ),
+        ]
+
+
+class SessionWeek(_Week):
+    """``SessionDay`` per week (the Monday of the note's day)."""
+
+    practitioner = models.ForeignKey(
+        "clinic.User", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    drafts = models.IntegerField(default=0)
+    signed = models.IntegerField(default=0)
+    cpt_20560 = models.IntegerField(default=0)
+    cpt_20561 = models.IntegerField(default=0)
+    minor_sessions = models.IntegerField(default=0)
+    major_sessions = models.IntegerField(default=0)
+
+    class Meta(_Week.Meta):
+        db_table = "report_session_week"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "location", "practitioner"], name="report_session_week_key"
+            ),
+        ]
+
+
 class AdverseEventDay(_Day):
     practitioner = models.ForeignKey(
         "clinic.User", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
@@ -117,8 +188,10 @@ class AdverseEventDay(_Day):
         ]
 
 
-# What the outcomes report reads of a course besides its days.
+# What the outcomes report reads of a course besides its days (the plan, to read the notes
+# of a course across an edge of the range).
 COURSE_READ = [
+    "plan",
     "plan_status",
     "condition_code",
     "condition_text",

@@ -24,9 +24,11 @@ differences (``manage.py rollups --check``). A delta that reached the rows but n
 roll-ups could only come from a trigger that was disabled, which the check would show.
 
 The reads (``appointment_counts``, ``session_counts``, ``session_weekly``,
-``event_counts``) give the reports their totals from whole days. Appointments are rolled up
-per UTC day; a report's range is local days, so the whole UTC days inside it come from the
-roll-up and the partial UTC days at either edge are counted from the appointments.
+``session_weekly_first``, ``event_counts``) give the reports their totals: the whole weeks of
+a range from the weekly tables, the other days from the daily ones (``weeks_inside``).
+Appointments are rolled up per UTC day; a report's range is local days, so the whole UTC days
+inside it come from the roll-ups and the partial UTC days at either edge are counted from the
+appointments.
 """
 
 from __future__ import annotations
@@ -36,15 +38,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum, Window
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, DateField, F, Func, Q, Sum
 
 from clinic.reports.rollup_models import (
     APPOINTMENT_COUNTS,
     SESSION_COUNTS,
     AdverseEventDay,
     AppointmentDay,
+    AppointmentWeek,
     SessionDay,
+    SessionWeek,
 )
 
 APPOINTMENTS = "clinic_appointment"
@@ -83,6 +86,24 @@ def _grouped(key: tuple[str, ...], counts: tuple[str, ...], source: str) -> str:
     )
 
 
+def week_of(day: str, vendor: str) -> str:
+    """The Monday of the week of the date ``day`` (an SQL expression), in plain SQL of each
+    database (a trigger must not depend on a function Django registers on its connections)."""
+    if vendor == "postgresql":
+        return f"(DATE_TRUNC('week', ({day})::timestamp))::date"
+    return f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"
+
+
+def _by_week(source: str, key: tuple[str, ...], counts: tuple[str, ...], vendor: str) -> str:
+    """The rows of a daily ``source`` (its key starting with ``day``) under their week."""
+    rest = ", ".join(f"w.{c} AS {c}" for c in (*key[1:], *counts))
+    return f"SELECT {week_of('w.day', vendor)} AS week, {rest} FROM ({source}) AS w"
+
+
+def _week_key(key: tuple[str, ...]) -> tuple[str, ...]:
+    return ("week", *key[1:])
+
+
 # -- appointments ---------------------------------------------------------------------------
 
 APPOINTMENT_KEY = ("day", "location_id", "therapist_id")
@@ -98,8 +119,11 @@ def _appointment_side(rows: str, sign: int, vendor: str) -> str:
     )
 
 
-def appointment_select(new: str, old: str, vendor: str) -> str:
+def appointment_select(new: str, old: str, vendor: str, *, weekly: bool = False) -> str:
     source = f"{_appointment_side(new, 1, vendor)} UNION ALL {_appointment_side(old, -1, vendor)}"
+    if weekly:
+        source = _by_week(source, APPOINTMENT_KEY, APPOINTMENT_COUNTS, vendor)
+        return _grouped(_week_key(APPOINTMENT_KEY), APPOINTMENT_COUNTS, source)
     return _grouped(APPOINTMENT_KEY, APPOINTMENT_COUNTS, source)
 
 
@@ -131,9 +155,14 @@ def _session_side(sessions: str, events: str, sign: int) -> str:
     )
 
 
-def session_select(after: tuple[str, str], before: tuple[str, str]) -> str:
-    """(sessions, events) after the statement, and before it."""
+def session_select(
+    after: tuple[str, str], before: tuple[str, str], vendor: str = "", *, weekly: bool = False
+) -> str:
+    """(sessions, events) after the statement, and before it; per week when ``weekly``."""
     source = f"{_session_side(*after, 1)} UNION ALL {_session_side(*before, -1)}"
+    if weekly:
+        source = _by_week(source, SESSION_KEY, SESSION_COUNTS, vendor)
+        return _grouped(_week_key(SESSION_KEY), SESSION_COUNTS, source)
     return _grouped(SESSION_KEY, SESSION_COUNTS, source)
 
 
@@ -171,12 +200,32 @@ def _relations(table: str, op: str, vendor: str) -> tuple[str, str]:
     return new, old
 
 
-def trigger_statements(table: str, op: str, vendor: str, *, courses: bool = True) -> list[str]:
+def _session_upserts(after: tuple[str, str], before: tuple[str, str], vendor: str, weeks: bool):
+    """The session notes' daily upsert, and its weekly one when ``weeks``."""
+    sql = [
+        _upsert("report_session_day", SESSION_KEY, SESSION_COUNTS, session_select(after, before))
+    ]
+    if weeks:
+        sql.append(
+            _upsert(
+                "report_session_week",
+                _week_key(SESSION_KEY),
+                SESSION_COUNTS,
+                session_select(after, before, vendor, weekly=True),
+            )
+        )
+    return sql
+
+
+def trigger_statements(
+    table: str, op: str, vendor: str, *, courses: bool = True, weeks: bool = True
+) -> list[str]:
     """The SQL statements the trigger on ``table`` for ``op`` runs (both databases); without
-    the course table's when ``courses`` is false (the migration that came before it)."""
+    the course table's when ``courses`` is false and without the weekly tables' when
+    ``weeks`` is false (the migrations that came before them)."""
     new, old = _relations(table, op, vendor)
     if table == APPOINTMENTS:
-        return [
+        sql = [
             _upsert(
                 "report_appointment_day",
                 APPOINTMENT_KEY,
@@ -184,15 +233,20 @@ def trigger_statements(table: str, op: str, vendor: str, *, courses: bool = True
                 appointment_select(new, old, vendor),
             )
         ]
+        if weeks:
+            sql.append(
+                _upsert(
+                    "report_appointment_week",
+                    _week_key(APPOINTMENT_KEY),
+                    APPOINTMENT_COUNTS,
+                    appointment_select(new, old, vendor, weekly=True),
+                )
+            )
+        return sql
     if table == SESSIONS:
         return [
             *(course_statements(op, vendor) if courses else []),
-            _upsert(
-                "report_session_day",
-                SESSION_KEY,
-                SESSION_COUNTS,
-                session_select((new, EVENTS), (old, EVENTS)),
-            ),
+            *_session_upserts((new, EVENTS), (old, EVENTS), vendor, weeks),
             _upsert(
                 "report_adverse_event_day",
                 EVENT_KEY,
@@ -209,12 +263,7 @@ def trigger_statements(table: str, op: str, vendor: str, *, courses: bool = True
         f"UNION ALL SELECT o.id, o.session_id, o.is_major FROM {old} AS o)"
     )
     return [
-        _upsert(
-            "report_session_day",
-            SESSION_KEY,
-            SESSION_COUNTS,
-            session_select((notes, EVENTS), (notes, before)),
-        ),
+        *_session_upserts((notes, EVENTS), (notes, before), vendor, weeks),
         _upsert(
             "report_adverse_event_day",
             EVENT_KEY,
@@ -255,12 +304,14 @@ def _course_source_triggers(vendor: str, courses: bool) -> list[str]:
     return sql
 
 
-def _postgres_install(courses: bool) -> list[str]:
+def _postgres_install(courses: bool, weeks: bool) -> list[str]:
     sql = []
     for table in COLUMNS:
         for op in OPS:
             name = f"report_rollup_{table}_{op}"
-            body = ";\n".join(trigger_statements(table, op, "postgresql", courses=courses))
+            body = ";\n".join(
+                trigger_statements(table, op, "postgresql", courses=courses, weeks=weeks)
+            )
             refs = {
                 "insert": "NEW TABLE AS new_rows",
                 "update": "NEW TABLE AS new_rows OLD TABLE AS old_rows",
@@ -278,12 +329,12 @@ def _postgres_install(courses: bool) -> list[str]:
     return sql + _course_source_triggers("postgresql", courses)
 
 
-def _sqlite_install(courses: bool) -> list[str]:
+def _sqlite_install(courses: bool, weeks: bool) -> list[str]:
     sql = []
     for table in COLUMNS:
         for op in OPS:
             name = f"report_rollup_{table}_{op}"
-            body = ";\n".join(trigger_statements(table, op, "sqlite", courses=courses))
+            body = ";\n".join(trigger_statements(table, op, "sqlite", courses=courses, weeks=weeks))
             sql.append(f"DROP TRIGGER IF EXISTS {name}")
             sql.append(
                 f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} FOR EACH ROW BEGIN\n"
@@ -292,8 +343,12 @@ def _sqlite_install(courses: bool) -> list[str]:
     return sql + _course_source_triggers("sqlite", courses)
 
 
-def install_sql(vendor: str, *, courses: bool = True) -> list[str]:
-    return _postgres_install(courses) if vendor == "postgresql" else _sqlite_install(courses)
+def install_sql(vendor: str, *, courses: bool = True, weeks: bool = True) -> list[str]:
+    """The triggers as they are now; without the course roll-up's statements (``courses``)
+    or the weekly tables' (``weeks``) for the migrations that came before those tables."""
+    if vendor == "postgresql":
+        return _postgres_install(courses, weeks)
+    return _sqlite_install(courses, weeks)
 
 
 def uninstall_sql(vendor: str) -> list[str]:
@@ -404,18 +459,28 @@ def course_statements(op: str, vendor: str, table: str = SESSIONS) -> list[str]:
 # -- rebuild and check ----------------------------------------------------------------------
 
 
-def _full_selects(vendor: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]:
-    """table -> (key, counts, SELECT of the true counts over all the rows)."""
-    return {
+def _full_selects(
+    vendor: str, *, weeks: bool = True
+) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]:
+    """table -> (key, counts, SELECT of the true counts over all the rows); without the
+    weekly tables when ``weeks`` is false (the migration before them)."""
+    sessions = ((SESSIONS, EVENTS), (_empty(SESSIONS), EVENTS))
+    selects = {
         "report_appointment_day": (
             APPOINTMENT_KEY,
             APPOINTMENT_COUNTS,
             appointment_select(APPOINTMENTS, _empty(APPOINTMENTS), vendor),
         ),
-        "report_session_day": (
-            SESSION_KEY,
+        "report_appointment_week": (
+            _week_key(APPOINTMENT_KEY),
+            APPOINTMENT_COUNTS,
+            appointment_select(APPOINTMENTS, _empty(APPOINTMENTS), vendor, weekly=True),
+        ),
+        "report_session_day": (SESSION_KEY, SESSION_COUNTS, session_select(*sessions)),
+        "report_session_week": (
+            _week_key(SESSION_KEY),
             SESSION_COUNTS,
-            session_select((SESSIONS, EVENTS), (_empty(SESSIONS), EVENTS)),
+            session_select(*sessions, vendor, weekly=True),
         ),
         "report_adverse_event_day": (
             EVENT_KEY,
@@ -423,19 +488,24 @@ def _full_selects(vendor: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ..
             event_select((SESSIONS, EVENTS), (SESSIONS, _empty(EVENTS))),
         ),
     }
+    return selects if weeks else {k: v for k, v in selects.items() if not k.endswith("_week")}
 
 
-def rollup_rebuild(*, courses: bool = True) -> dict[str, int]:
+def rollup_rebuild(
+    *, courses: bool = True, weeks: bool = True, only: tuple[str, ...] = ()
+) -> dict[str, int]:
     """Recompute the roll-up tables from the rows, in one transaction; rows per table
-    (``courses=False``: the daily ones only, as the migration that made them had no
-    course table yet)."""
+    (``courses=False``, ``weeks=False``: the daily ones only, as the migration that made
+    them had no course or weekly tables yet; ``only``: just these tables)."""
     written = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        for table, (key, counts, select) in _full_selects(connection.vendor).items():
+        for table, (key, counts, select) in _full_selects(connection.vendor, weeks=weeks).items():
+            if only and table not in only:
+                continue
             cursor.execute(f"DELETE FROM {table}")
             cursor.execute(f"INSERT INTO {table} ({', '.join((*key, *counts))}) {select}")
             written[table] = cursor.rowcount
-        if courses:
+        if courses and (not only or COURSES in only):
             cursor.execute(f"DELETE FROM {COURSES}")
             cursor.execute(
                 f"INSERT INTO {COURSES} ({', '.join(COURSE_COLUMNS)}) {course_select(None)}"
@@ -504,8 +574,78 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
+def weeks_inside(first: dt.date, last: dt.date):
+    """The whole weeks (Monday to Sunday) inside the days ``first`` to ``last``, as the
+    Mondays of the first and last of them (or None), and the ranges of days outside them."""
+    monday = first + dt.timedelta(days=(7 - first.weekday()) % 7)
+    sunday = last - dt.timedelta(days=(last.weekday() + 1) % 7)
+    if sunday < monday:
+        return None, [(first, last)]
+    edges = []
+    if first < monday:
+        edges.append((first, monday - dt.timedelta(days=1)))
+    if sunday < last:
+        edges.append((sunday + dt.timedelta(days=1), last))
+    return (monday, sunday - dt.timedelta(days=6)), edges
+
+
+class WeekOf(Func):
+    """The Monday of a date's week, as the triggers work it out (``week_of``)."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra):
+        day, params = compiler.compile(self.source_expressions[0])
+        # A literal % doubled: the query goes through parameter formatting.
+        return week_of("{day}", connection.vendor).replace("%", "%%").format(day=day), params
+
+
+def _days_in(ranges) -> Q:
+    q = Q()
+    for first, last in ranges:
+        q |= Q(day__gte=first, day__lte=last)
+    return q
+
+
+def _union(parts) -> tuple[str, tuple]:
+    """The SQL of querysets' rows one after the other (UNION ALL), with their parameters."""
+    sql, params = [], []
+    for part in parts:
+        part_sql, part_params = part.order_by().query.sql_with_params()
+        sql.append(part_sql)
+        params.extend(part_params)
+    return " UNION ALL ".join(sql), tuple(params)
+
+
+def _counted_rows(day_model, week_model, first, last, who: str, counts, *, location_id, who_id):
+    """Rows (r_week, r_location, r_who, r_<count>...) of the days ``first`` to ``last``:
+    the whole weeks from ``week_model``, the other days from ``day_model`` under their week;
+    ``who`` is the therapist's column (therapist or practitioner)."""
+    weeks, edges = weeks_inside(first, last)
+    columns = {"r_location": F("location_id"), "r_who": F(f"{who}_id")}
+    columns |= {f"r_{c}": F(c) for c in counts}
+    parts = []
+    if weeks:
+        parts.append(
+            week_model.objects.filter(week__gte=weeks[0], week__lte=weeks[1]).values(
+                r_week=F("week"), **columns
+            )
+        )
+    if edges:
+        parts.append(
+            day_model.objects.filter(_days_in(edges)).values(r_week=WeekOf("day"), **columns)
+        )
+    if location_id:
+        parts = [p.filter(location_id=location_id) for p in parts]
+    if who_id:
+        parts = [p.filter(**{f"{who}_id": who_id}) for p in parts]
+    return _union(parts)
+
+
 def appointment_counts(f) -> dict[int, dict[str, int]]:
-    """therapist id -> {status: count} for the filters' range (two queries)."""
+    """therapist id -> {status: count} for the filters' range (two queries): the whole UTC
+    days inside it from the roll-ups (their whole weeks from the weekly table), with the
+    appointments of the partial UTC days at its edges."""
     from clinic.booking.models import Appointment
 
     start_at, end_before = f.start_at(), f.end_before()
@@ -520,16 +660,16 @@ def appointment_counts(f) -> dict[int, dict[str, int]]:
             Q(starts_at__gte=start_at, starts_at__lt=_midnight(first))
             | Q(starts_at__gte=_midnight(last + dt.timedelta(days=1)), starts_at__lt=end_before)
         )
-        days = AppointmentDay.objects.filter(day__gte=first, day__lte=last)
-        if f.location_id:
-            days = days.filter(location_id=f.location_id)
-        if f.therapist_id:
-            days = days.filter(therapist_id=f.therapist_id)
-        for row in days.values("therapist_id").annotate(
-            **{f"n_{s}": Sum(s) for s in APPOINTMENT_COUNTS}
-        ):
-            for s in APPOINTMENT_COUNTS:
-                totals[row["therapist_id"]][s] += row[f"n_{s}"]
+        rows, params = _counted_rows(
+            AppointmentDay, AppointmentWeek, first, last, "therapist", APPOINTMENT_COUNTS,
+            location_id=f.location_id, who_id=f.therapist_id,
+        )  # fmt: skip
+        sums = ", ".join(f"SUM(r.r_{c})" for c in APPOINTMENT_COUNTS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT r.r_who, {sums} FROM ({rows}) AS r GROUP BY r.r_who", params)
+            for therapist_id, *counts in cursor.fetchall():
+                for s, n in zip(APPOINTMENT_COUNTS, counts, strict=True):
+                    totals[therapist_id][s] += int(n or 0)
     if f.location_id:
         edges = edges.filter(location_id=f.location_id)
     if f.therapist_id:
@@ -539,76 +679,96 @@ def appointment_counts(f) -> dict[int, dict[str, int]]:
     return {k: v for k, v in totals.items() if any(v.values())}
 
 
-def session_days(f):
-    qs = SessionDay.objects.filter(day__gte=f.start, day__lte=f.end)
-    if f.location_id:
-        qs = qs.filter(location_id=f.location_id)
-    if f.therapist_id:
-        qs = qs.filter(practitioner_id=f.therapist_id)
-    return qs
+CPT_COUNTS = ("cpt_20560", "cpt_20561")
+
+
+def _session_rows(f) -> tuple[str, tuple]:
+    return _counted_rows(
+        SessionDay, SessionWeek, f.start, f.end, "practitioner", SESSION_COUNTS,
+        location_id=f.location_id, who_id=f.therapist_id,
+    )  # fmt: skip
 
 
 def session_counts(f) -> dict[str, int]:
     """{drafts, signed, cpt_20560, ...} summed over the range (one query)."""
-    row = session_days(f).aggregate(**{c: Sum(c) for c in SESSION_COUNTS})
-    return {c: row[c] or 0 for c in SESSION_COUNTS}
+    rows, params = _session_rows(f)
+    sums = ", ".join(f"SUM(r.r_{c})" for c in SESSION_COUNTS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sums} FROM ({rows}) AS r", params)
+        found = cursor.fetchone()
+    return {c: int(n or 0) for c, n in zip(SESSION_COUNTS, found, strict=True)}
 
 
 def session_weekly(f, *, by_therapist: bool) -> list[dict]:
     """Per week (and therapist's username): sessions, signed, CPT counts (one query)."""
+    from clinic.staff.models import User
+
+    rows, params = _session_rows(f)
+    sums = ", ".join(f"SUM(r.r_{c})" for c in SESSION_COUNTS)
+    if by_therapist:
+        user = connection.ops.quote_name(User._meta.db_table)
+        sql = (
+            f"SELECT r.r_week, u.username, {sums} FROM ({rows}) AS r "
+            f"JOIN {user} AS u ON u.id = r.r_who GROUP BY r.r_week, u.username "
+            "ORDER BY r.r_week, u.username"
+        )
+    else:
+        sql = f"SELECT r.r_week, {sums} FROM ({rows}) AS r GROUP BY r.r_week ORDER BY r.r_week"
     group = ["week", "practitioner__username"] if by_therapist else ["week"]
-    rows = (
-        session_days(f)
-        .annotate(week=TruncWeek("day"))
-        .values(*group)
-        .annotate(**{f"n_{c}": Sum(c) for c in SESSION_COUNTS})
-        .order_by(*group)
-    )
     out = []
-    for row in rows:
-        counts = {c: row[f"n_{c}"] or 0 for c in SESSION_COUNTS}
-        if not counts["drafts"] and not counts["signed"]:
-            continue
-        out.append({**{k: row[k] for k in group}, **counts})
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            counts = {
+                c: int(n or 0) for c, n in zip(SESSION_COUNTS, row[len(group) :], strict=True)
+            }
+            if not counts["drafts"] and not counts["signed"]:
+                continue
+            keys = dict(zip(group, row, strict=False))
+            keys["week"] = _week(keys["week"])
+            out.append({**keys, **counts})
     return out
 
 
-def session_weekly_first(f, *, limit: int) -> tuple[list[dict], int]:
-    """The first ``limit`` rows of ``session_weekly(f, by_therapist=True)`` and how many there
-    are in all (one query: grouped per week and therapist's id, counted with a window count
-    over the groups, then the names joined to the groups alone, ordered and limited; grouping
-    by the username instead sorted every roll-up row of the range by its text)."""
+def session_weekly_first(f, *, limit: int) -> tuple[list[dict], int, dict[str, int]]:
+    """The first ``limit`` rows of ``session_weekly(f, by_therapist=True)``, how many there
+    are in all, and the CPT code counts of the range (one query: grouped per week and
+    therapist's id, with window sums over the groups for the number of groups and the CPT
+    totals, then the names joined to the groups alone, ordered and limited; grouping by the
+    username instead sorted every roll-up row of the range by its text)."""
     from clinic.staff.models import User
 
+    rows, params = _session_rows(f)
+    sums = ", ".join(f"SUM(r.r_{c}) AS n_{c}" for c in ("drafts", "signed", *CPT_COUNTS))
     groups = (
-        session_days(f)
-        .annotate(week=TruncWeek("day"))
-        .values("week", "practitioner_id")
-        .annotate(**{f"n_{c}": Sum(c) for c in ("drafts", "signed")})
-        .exclude(n_drafts=0, n_signed=0)
-        .annotate(n_groups=Window(Count("*")))
-        .order_by()
+        f"SELECT r.r_week AS week, r.r_who AS who, {sums} FROM ({rows}) AS r "
+        "GROUP BY r.r_week, r.r_who HAVING SUM(r.r_drafts) <> 0 OR SUM(r.r_signed) <> 0"
     )
-    sql, params = groups.query.sql_with_params()
     user = connection.ops.quote_name(User._meta.db_table)
+    totals = ", ".join(f"SUM(g.n_{c}) OVER ()" for c in CPT_COUNTS)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT g.week, u.username, g.n_drafts, g.n_signed, g.n_groups "
-            f"FROM ({sql}) AS g JOIN {user} AS u ON u.id = g.practitioner_id "
+            f"SELECT g.week, u.username, g.n_drafts, g.n_signed, COUNT(*) OVER (), {totals} "
+            f"FROM ({groups}) AS g JOIN {user} AS u ON u.id = g.who "
             "ORDER BY g.week, u.username LIMIT %s",
             (*params, limit),
         )
-        rows = cursor.fetchall()
-    total = rows[0][4] if rows else 0
-    return [
-        {
-            "week": _week(r[0]),
-            "practitioner__username": r[1],
-            "drafts": r[2] or 0,
-            "signed": r[3] or 0,
-        }
-        for r in rows
-    ], total
+        found = cursor.fetchall()
+    total = found[0][4] if found else 0
+    cpt = {c: int(found[0][5 + i] or 0) if found else 0 for i, c in enumerate(CPT_COUNTS)}
+    return (
+        [
+            {
+                "week": _week(r[0]),
+                "practitioner__username": r[1],
+                "drafts": int(r[2] or 0),
+                "signed": int(r[3] or 0),
+            }
+            for r in found
+        ],
+        total,
+        cpt,
+    )
 
 
 def _week(value) -> dt.date:

@@ -55,8 +55,7 @@ def activity_session_tables(f: Filters) -> list[dict]:
 
     The weekly table shows its first PAGE_ROWS rows (a year of sixty therapists is 3,000
     rows); the caption says how many there are and how to narrow them."""
-    weekly, total = rollups.session_weekly_first(f, limit=PAGE_ROWS)
-    counts = rollups.session_counts(f)
+    weekly, total, counts = rollups.session_weekly_first(f, limit=PAGE_ROWS)
     return [
         {
             "caption": "DN sessions per therapist per week (week starting Monday)",
@@ -180,26 +179,30 @@ def _in_range(f: Filters) -> Q:
     return whole
 
 
-def _across(f: Filters) -> Q:
+def _across(f: Filters) -> list[Q]:
     """The other courses that may have notes inside the filters, worked out from their
-    notes: across the start of the range (read from the index on last_day), starting inside
-    it and ending after it (the index on first_day), and, under a location or therapist
-    filter, inside it with notes at several locations or by several therapists."""
-    q = Q(last_day__gte=f.start, first_day__lt=f.start) | Q(
-        first_day__gte=f.start, first_day__lte=f.end, last_day__gt=f.end
-    )
+    notes, in parts that do not overlap, each read from an index on its own: across the
+    start of the range (by last day), starting inside it and ending after it (by first day),
+    and, under a location or therapist filter, inside it with notes at several locations or
+    by several therapists."""
+    parts = [
+        Q(last_day__gte=f.start, first_day__lt=f.start),
+        Q(first_day__gte=f.start, first_day__lte=f.end, last_day__gt=f.end),
+    ]
     mixed = Q()
     if f.location_id:
         mixed |= Q(location_id__isnull=True)
     if f.therapist_id:
         mixed |= Q(practitioner_id__isnull=True)
     if mixed:
-        q |= Q(first_day__gte=f.start, last_day__lte=f.end) & mixed
+        parts.append(Q(first_day__gte=f.start, last_day__lte=f.end) & mixed)
+    # At the location and by the therapist asked for, or at several / by several.
+    where = Q()
     if f.location_id:
-        q &= Q(location_id__isnull=True) | Q(location_id=f.location_id)
+        where &= Q(location_id__isnull=True) | Q(location_id=f.location_id)
     if f.therapist_id:
-        q &= Q(practitioner_id__isnull=True) | Q(practitioner_id=f.therapist_id)
-    return q
+        where &= Q(practitioner_id__isnull=True) | Q(practitioner_id=f.therapist_id)
+    return [part & where for part in parts]
 
 
 def _counted_courses():
@@ -251,15 +254,18 @@ def _course_rows(f: Filters, *, detail: bool) -> tuple[str, tuple]:
     whole = {"c_before": F("nprs_first"), "c_after": F("nprs_last")}
     if detail:
         whole |= {"c_day1": F("first_day"), "c_day2": F("last_day"), "c_sessions": F("sessions")}
-    # One values() call each, so that both halves select their columns in the same order.
+    # One values() call each, so that every part selects its columns in the same order.
+    edge = _edge_values(f, detail=detail)
     parts = [
         _counted_courses().filter(_in_range(f)).values(**plan, **whole),
-        _counted_courses().filter(_across(f)).values(**plan, **_edge_values(f, detail=detail)),
+        *(_counted_courses().filter(q).values(**plan, **edge) for q in _across(f)),
     ]
-    (first, first_params), (second, second_params) = (
-        part.order_by().query.sql_with_params() for part in parts
-    )
-    return f"{first} UNION ALL {second}", (*first_params, *second_params)
+    sql, params = [], []
+    for part in parts:
+        part_sql, part_params = part.order_by().query.sql_with_params()
+        sql.append(part_sql)
+        params.extend(part_params)
+    return " UNION ALL ".join(sql), tuple(params)
 
 
 def courses(f: Filters) -> list[dict]:

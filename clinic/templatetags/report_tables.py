@@ -8,6 +8,7 @@ localisation and autoescaping: ``render_value_in_context``), each row a ``<tr>``
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 from django import template
@@ -32,8 +33,21 @@ def _cell(value, context) -> str:
 @register.simple_tag(takes_context=True)
 def table_body(context, rows) -> str:
     out = []
+    # A table repeats its dates, and each takes the locale's format: each date (or moment)
+    # is formatted once per table. Only these: equal dates (equal instants) read the same,
+    # where equal decimals or floats may not (1.0 and 1.00, 0.0 and -0.0).
+    seen: dict = {}
     for row in rows:
-        cells = "".join(f"<td>{_cell(cell, context)}</td>" for cell in row)
-        out.append(f"<tr>{cells}</tr>")
+        cells = []
+        for cell in row:
+            kind = type(cell)
+            if kind is dt.date or kind is dt.datetime:
+                text = seen.get((kind, cell))
+                if text is None:
+                    text = seen[(kind, cell)] = _cell(cell, context)
+            else:
+                text = _cell(cell, context)
+            cells.append(f"<td>{text}</td>")
+        out.append(f"<tr>{''.join(cells)}</tr>")
     # Every cell was escaped above, as the template's own {{ cell }} escapes it.
     return mark_safe("".join(out))  # noqa: S308

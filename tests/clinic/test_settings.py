@@ -115,3 +115,14 @@ def test_without_redis_celery_runs_tasks_in_process():
 def test_with_redis_celery_uses_it_as_broker():
     env = production_env(DEBUG="1", REDIS_URL="redis://127.0.0.1:6399/3")
     assert celery_config(**env) == ["False", "redis://127.0.0.1:6399/3"]
+
+
+@pytest.mark.django_db
+def test_postgres_connections_compile_no_jit():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -267,6 +267,17 @@ def assert_in_step(world: World, rounds: int = 6) -> None:
         assert rollups.event_counts(f) == dict(events), f
         weekly = rollups.session_weekly(f, by_therapist=False)
         assert sum(w["drafts"] + w["signed"] for w in weekly) == counts["drafts"] + counts["signed"]
+        # The activity report's first weekly rows per therapist, their number, the CPT totals.
+        by_therapist = rollups.session_weekly(f, by_therapist=True)
+        for limit in (3, 10**6):  # a few rows, and all of them (the walk's random stream is
+            # left alone: it decides which rows the walk writes)
+            first, total, cpt = rollups.session_weekly_first(f, limit=limit)
+            assert first == [
+                {k: w[k] for k in ("week", "practitioner__username", "drafts", "signed")}
+                for w in by_therapist[:limit]
+            ], f
+            assert total == len(by_therapist)
+            assert cpt == {c: counts[c] for c in ("cpt_20560", "cpt_20561")}, f
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -52,6 +52,13 @@ def test_grouped_numbers_are_grouped_as_the_template_groups_them(rows):
         assert TAG.render(Context(context)) == LOOP.render(Context(context))
 
 
+def test_equal_values_that_read_differently_keep_their_own_text():
+    from decimal import Decimal
+
+    rows = [[Decimal("1.0"), Decimal("1.00"), 0.0, -0.0, dt.date(2026, 1, 2), dt.date(2026, 1, 2)]]
+    assert TAG.render(Context({"rows": rows})) == LOOP.render(Context({"rows": rows}))
+
+
 def test_cells_are_escaped():
     html = TAG.render(Context({"rows": [["<b>", mark_safe("<i>x</i>")]]}))
     assert html == "<tr><td>&lt;b&gt;</td><td><i>x</i></td></tr>"
