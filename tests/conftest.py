@@ -62,7 +62,38 @@ class MigratedRows:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def _migrations_from_the_cache():
+    """While the test database is built: on SQLite, ``migrate`` copies the migrated database
+    kept by an earlier run instead of migrating, or keeps a copy of what it migrated
+    (tests/migrated_db.py). Requested before pytest-django's ``django_db_setup``."""
+    from django.core.management.commands import migrate
+
+    from tests import migrated_db
+
+    original = migrate.Command.handle
+
+    def handle(self, *args, **options):
+        from django.contrib.contenttypes.models import ContentType
+        from django.db import connections
+
+        connection = connections[options["database"]]
+        if connection.vendor != "sqlite" or not migrated_db.enabled():
+            return original(self, *args, **options)
+        connection.ensure_connection()
+        if migrated_db.restore(connection.connection):
+            ContentType.objects.clear_cache()
+            return None
+        result = original(self, *args, **options)
+        migrated_db.store(connection.connection)
+        return result
+
+    migrate.Command.handle = handle
+    yield
+    migrate.Command.handle = original
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(_migrations_from_the_cache, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         MigratedRows.take()
 
@@ -219,3 +250,17 @@ def pytest_xdist_make_scheduler(config, log):
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the controlling process (or a run without xdist)
         config.pluginmanager.register(scheduling.DurationRecorder(config), "test-durations")
+
+
+def pytest_collection_finish(session):
+    """Fewer, cheaper garbage collections (in each xdist worker, once its tests are
+    collected): what exists now (modules, Django's apps, the collected tests) is frozen out of
+    every later collection, and the youngest generation is collected after 50,000 new
+    allocations instead of 700. The cyclic collector took 3.4 s of a 22 s run of the URL
+    matrix and the patients' tests (16%), 1.5 s after this; reference counting frees
+    everything else as before."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 50)

@@ -2,8 +2,10 @@
 `make test-fast` and a bare `pytest` run). HYPOTHESIS_PROFILE picks one; dev by default.
 
 Each property test names the number of examples it wants under the thorough profile through
-examples(n); the dev profile runs a fifth of that (never fewer than MINIMUM). The generated
-inputs and what the tests assert are the same under both profiles, only how many.
+examples(n); the dev profile runs a fifth of that (never fewer than MINIMUM). The seeded random
+walks (the report roll-ups' tests) take their seeds from walk_seeds(n): all n under the
+thorough profile, the first one under dev. The generated inputs and what the tests assert are
+the same under both profiles, only how many.
 """
 
 from __future__ import annotations
@@ -23,3 +25,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 def examples(thorough: int) -> int:
     """How many examples to run for a test that wants `thorough` under the ci profile."""
     return max(MINIMUM, round(thorough * settings.default.max_examples / THOROUGH))
+
+
+def walk_seeds(thorough: int) -> list[int]:
+    """The seeds of a seeded random-walk test: 1..thorough under ci, seed 1 alone under dev."""
+    return list(range(1, thorough + 1)) if settings.default.max_examples >= THOROUGH else [1]

@@ -38,3 +38,28 @@ def rows_for_the_module(django_db_blocker, build: Callable[[], T]) -> Iterator[T
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+def module_sessions(users: dict) -> dict:
+    """A logged-in session for each of ``users`` (name -> user), made inside the module's
+    transaction (call it from a ``rows_for_the_module`` builder): a test then logs its client
+    in with ``log_in(client, sessions[name])`` instead of ``force_login``, which writes a
+    session row, the user's last login and its audit entry, and runs the lock-out plugin's
+    handlers, on every call."""
+    from django.conf import settings
+    from django.test import Client
+
+    sessions = {}
+    for name, user in users.items():
+        client = Client()
+        client.force_login(user)
+        sessions[name] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return sessions
+
+
+def log_in(client, session_key: str):
+    """Give ``client`` a session ``module_sessions`` made; returns the client."""
+    from django.conf import settings
+
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    return client

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hypothesis import settings
 
-from tests.hypothesis_profiles import MINIMUM, THOROUGH, examples
+from tests.hypothesis_profiles import MINIMUM, THOROUGH, examples, walk_seeds
 
 TESTS = Path(__file__).parent
 
@@ -28,3 +28,8 @@ def test_examples_scale_with_the_loaded_profile():
     share = settings.default.max_examples / THOROUGH
     assert examples(100) == max(MINIMUM, round(100 * share))
     assert examples(1) == MINIMUM
+
+
+def test_walks_take_every_seed_only_under_the_thorough_profile():
+    thorough = settings.default.max_examples >= THOROUGH
+    assert walk_seeds(3) == ([1, 2, 3] if thorough else [1])

@@ -24,7 +24,7 @@ from tests.factories import (
     ScreeningFactory,
     UserFactory,
 )
-from tests.shared_rows import rows_for_the_module
+from tests.shared_rows import log_in, module_sessions, rows_for_the_module
 
 ALL = {"therapist", "front_desk", "manager"}
 MANAGER = {"manager"}
@@ -495,8 +495,18 @@ def _matrix_rows() -> dict:
 @pytest.fixture(scope="module")
 def matrix_rows(django_db_setup, django_db_blocker):
     # Built once for the ~290 matrix tests; each test's own rows are rolled back after it.
-    with rows_for_the_module(django_db_blocker, _matrix_rows) as rows:
+    def build():
+        rows = _matrix_rows()
+        return rows, module_sessions({role: rows[role] for role in ALL})
+
+    with rows_for_the_module(django_db_blocker, build) as (rows, sessions):
+        MATRIX_SESSIONS.clear()
+        MATRIX_SESSIONS.update(sessions)
         yield rows
+
+
+# The roles' logged-in sessions, made with the matrix rows (tests/shared_rows.py).
+MATRIX_SESSIONS: dict[str, str] = {}
 
 
 @pytest.fixture
@@ -514,7 +524,7 @@ def test_role_matrix(client, matrix_context, role, name):
     builder, allowed, allowed_status = MATRIX[name]
     matrix_context["current"] = matrix_context[role]
     kwargs = builder(matrix_context) if builder else {}
-    client.force_login(matrix_context[role])
+    log_in(client, MATRIX_SESSIONS[role])
     response = client.get(reverse(name, kwargs=kwargs))
     if role in allowed:
         assert response.status_code == allowed_status, f"{role} GET {name}"

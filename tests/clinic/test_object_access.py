@@ -38,7 +38,7 @@ from tests.factories import (
     ScreeningFactory,
     UserFactory,
 )
-from tests.shared_rows import rows_for_the_module
+from tests.shared_rows import log_in, module_sessions, rows_for_the_module
 
 pytestmark = pytest.mark.django_db
 
@@ -147,11 +147,21 @@ def world_files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def world_rows(world_files, django_db_setup, django_db_blocker):
     # The world is costly to build: once for the module, each test's changes rolled back.
+    def build():
+        rows = _world()
+        return rows, module_sessions(rows["users"])
+
     with (
         override_settings(STORAGES=_private_storage(world_files)),
-        rows_for_the_module(django_db_blocker, _world) as rows,
+        rows_for_the_module(django_db_blocker, build) as (rows, sessions),
     ):
+        SESSIONS.clear()
+        SESSIONS.update(sessions)
         yield rows
+
+
+# Each user's logged-in session, made with the world (tests/shared_rows.py).
+SESSIONS: dict[str, str] = {}
 
 
 def _fresh(row):
@@ -521,7 +531,7 @@ def test_a_refused_user_cannot_tell_a_real_object_from_a_missing_one(client, wor
     # Every user in one test (the world is costly to build): each is its own client login.
     kwargs = case.kwargs(world)
     for user in USERS:
-        client.force_login(world["users"][user])
+        log_in(client, SESSIONS[user])
         before = _snapshot()
         response = _request(client, case, kwargs)
         if user in case.sees:

@@ -122,7 +122,7 @@ def test_every_page_sends_the_headers_and_no_inline_code(client, matrix_context,
     role = _first_allowed(allowed)
     matrix_context["current"] = matrix_context[role]
     kwargs = builder(matrix_context) if builder else {}
-    client.force_login(matrix_context[role])
+    access.log_in(client, access.MATRIX_SESSIONS[role])
     url = reverse(name, kwargs=kwargs)
     for headers in ({}, {"HX-Request": "true"}):  # full pages and their htmx partials
         response = client.get(url, headers=headers)
