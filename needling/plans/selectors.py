@@ -94,12 +94,6 @@ def dn_practitioners() -> QuerySet:
 
 
 # The statuses of plans whose treatment course counts for outcomes: approved, or approved
-# and since superseded by a new version.
+# and since superseded by a new version (the outcomes report reads them off the course
+# roll-up, clinic.reports.rollup_models.CourseRollup.plan_status).
 COURSE_STATUSES = (PlanStatus.APPROVED, PlanStatus.SUPERSEDED)
-
-
-def course_plans(rows: QuerySet, prefix: str = "") -> QuerySet:
-    """Of ``rows`` (plans, or rows pointing at a plan through ``prefix``, e.g. "plan"), those
-    of plans whose treatment course counts for outcomes (COURSE_STATUSES)."""
-    field = f"{prefix}__status__in" if prefix else "status__in"
-    return rows.filter(**{field: COURSE_STATUSES})

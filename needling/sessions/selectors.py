@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from clinic.booking.times import local_today
 from needling.plans.models import PlanStatus, TreatmentPlan
-from needling.plans.selectors import course_plans
 from needling.sessions.models import (
     UNSIGNED_OVERDUE_HOURS,
     AdverseEvent,
@@ -135,12 +134,6 @@ def notes_between(
     if signed_only:
         notes = notes.filter(status=SessionStatus.SIGNED)
     return notes
-
-
-def course_notes(notes: QuerySet[SessionRecord]) -> QuerySet[SessionRecord]:
-    """Of ``notes``, the signed ones of approved (or since superseded) plans: the sessions of
-    treatment courses whose outcome counts."""
-    return course_plans(notes.filter(status=SessionStatus.SIGNED), "plan")
 
 
 def adverse_events_of(notes: QuerySet[SessionRecord]) -> QuerySet[AdverseEvent]:
