@@ -359,14 +359,14 @@ def _courses_rebuilt_after():
         for sql in rollups.install_sql("postgresql", courses=False):
             cursor.execute(sql)
     yield
-    table, columns = rollups.COURSES, ", ".join(rollups.COURSE_COLUMNS)
+    table = rollups.COURSES
     with connection.cursor() as cursor:  # fixed table and column names, no input
         # Statistics for the notes just copied in: without them the planner has no idea
         # that plan_id is selective, and the per-plan look-ups of the first and last NPRS
         # became a scan of every note per plan (at 100%: stopped after 17 minutes).
         cursor.execute(f"ANALYZE {rollups.SESSIONS}")
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
-        cursor.execute(f"INSERT INTO {table} ({columns}) {rollups.course_select(None)}")  # noqa: S608
+        cursor.execute(rollups.course_insert(None, "postgresql"))
     check_deferred_constraints()
     with connection.cursor() as cursor:
         for sql in rollups.install_sql("postgresql"):

@@ -17,14 +17,12 @@ def _empty(apps, schema_editor):
 
 
 def _install(apps, schema_editor):
-    # The weekly tables come with 0013 (report_weeks).
-    for sql in rollups.install_sql(schema_editor.connection.vendor, weeks=False):
+    # The weekly tables come with 0013 (report_weeks), the visit arrays with 0014.
+    vendor = schema_editor.connection.vendor
+    for sql in rollups.install_sql(vendor, weeks=False, visits=False):
         schema_editor.execute(sql, params=None)
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {rollups.COURSES} ({', '.join(rollups.COURSE_COLUMNS)}) "
-            f"{rollups.course_select(None)}"
-        )
+        cursor.execute(rollups.course_insert(None, vendor, visits=False))
 
 
 def _uninstall(apps, schema_editor):

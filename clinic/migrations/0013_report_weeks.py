@@ -9,13 +9,14 @@ from clinic.reports import rollups
 
 def _install(apps, schema_editor):
     # The triggers now also keep the weekly tables; the weeks are counted from the rows.
-    for sql in rollups.install_sql(schema_editor.connection.vendor):
+    # (The courses' visit arrays come with 0014.)
+    for sql in rollups.install_sql(schema_editor.connection.vendor, visits=False):
         schema_editor.execute(sql, params=None)
     rollups.rollup_rebuild(only=("report_appointment_week", "report_session_week"))
 
 
 def _uninstall(apps, schema_editor):
-    for sql in rollups.install_sql(schema_editor.connection.vendor, weeks=False):
+    for sql in rollups.install_sql(schema_editor.connection.vendor, weeks=False, visits=False):
         schema_editor.execute(sql, params=None)
 
 

@@ -213,7 +213,13 @@ class CourseRollup(models.Model):
     a lock on the plan row on PostgreSQL). The outcomes report takes the courses that lie
     wholly inside its range and filters from here, and works out the others (across an edge
     of the range, or with notes at several locations or by several therapists under such a
-    filter) from their notes."""
+    filter) from their notes.
+
+    On PostgreSQL the table also has columns that are not fields here (SQLite has no arrays):
+    the visit arrays of ``rollups.VISIT_COLUMNS`` (the notes' days, and the NPRS filled in on
+    every note), from which the report works out the courses across an edge whose notes all
+    match its filters, and a GiST index of each course's span (``report_course_span``, by
+    which it finds those across its start). Clinic 0014 adds both."""
 
     plan = models.OneToOneField(
         "needling.TreatmentPlan",

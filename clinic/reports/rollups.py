@@ -218,11 +218,18 @@ def _session_upserts(after: tuple[str, str], before: tuple[str, str], vendor: st
 
 
 def trigger_statements(
-    table: str, op: str, vendor: str, *, courses: bool = True, weeks: bool = True
+    table: str,
+    op: str,
+    vendor: str,
+    *,
+    courses: bool = True,
+    weeks: bool = True,
+    visits: bool = True,
 ) -> list[str]:
     """The SQL statements the trigger on ``table`` for ``op`` runs (both databases); without
-    the course table's when ``courses`` is false and without the weekly tables' when
-    ``weeks`` is false (the migrations that came before them)."""
+    the course table's when ``courses`` is false, without the weekly tables' when ``weeks``
+    is false and without the courses' visit arrays when ``visits`` is false (the migrations
+    that came before them)."""
     new, old = _relations(table, op, vendor)
     if table == APPOINTMENTS:
         sql = [
@@ -245,7 +252,7 @@ def trigger_statements(
         return sql
     if table == SESSIONS:
         return [
-            *(course_statements(op, vendor) if courses else []),
+            *(course_statements(op, vendor, visits=visits) if courses else []),
             *_session_upserts((new, EVENTS), (old, EVENTS), vendor, weeks),
             _upsert(
                 "report_adverse_event_day",
@@ -273,7 +280,7 @@ def trigger_statements(
     ]
 
 
-def _course_source_triggers(vendor: str, courses: bool) -> list[str]:
+def _course_source_triggers(vendor: str, courses: bool, visits: bool = True) -> list[str]:
     """The triggers on plans and conditions that rewrite the courses of the plans an update
     touched; dropped when ``courses`` is false."""
     sql = []
@@ -284,7 +291,7 @@ def _course_source_triggers(vendor: str, courses: bool) -> list[str]:
             sql.append(f"DROP FUNCTION IF EXISTS {name}()")
             if not courses:
                 continue
-            body = ";\n".join(course_statements("update", vendor, table))
+            body = ";\n".join(course_statements("update", vendor, table, visits=visits))
             sql.append(
                 f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
                 f"BEGIN\n{body};\nRETURN NULL;\nEND;\n$$"
@@ -304,13 +311,15 @@ def _course_source_triggers(vendor: str, courses: bool) -> list[str]:
     return sql
 
 
-def _postgres_install(courses: bool, weeks: bool) -> list[str]:
+def _postgres_install(courses: bool, weeks: bool, visits: bool) -> list[str]:
     sql = []
     for table in COLUMNS:
         for op in OPS:
             name = f"report_rollup_{table}_{op}"
             body = ";\n".join(
-                trigger_statements(table, op, "postgresql", courses=courses, weeks=weeks)
+                trigger_statements(
+                    table, op, "postgresql", courses=courses, weeks=weeks, visits=visits
+                )
             )
             refs = {
                 "insert": "NEW TABLE AS new_rows",
@@ -326,7 +335,7 @@ def _postgres_install(courses: bool, weeks: bool) -> list[str]:
                 f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} REFERENCING {refs} "
                 f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
             )
-    return sql + _course_source_triggers("postgresql", courses)
+    return sql + _course_source_triggers("postgresql", courses, visits)
 
 
 def _sqlite_install(courses: bool, weeks: bool) -> list[str]:
@@ -343,11 +352,14 @@ def _sqlite_install(courses: bool, weeks: bool) -> list[str]:
     return sql + _course_source_triggers("sqlite", courses)
 
 
-def install_sql(vendor: str, *, courses: bool = True, weeks: bool = True) -> list[str]:
-    """The triggers as they are now; without the course roll-up's statements (``courses``)
-    or the weekly tables' (``weeks``) for the migrations that came before those tables."""
+def install_sql(
+    vendor: str, *, courses: bool = True, weeks: bool = True, visits: bool = True
+) -> list[str]:
+    """The triggers as they are now; without the course roll-up's statements (``courses``),
+    the weekly tables' (``weeks``) or the courses' visit arrays (``visits``, PostgreSQL) for
+    the migrations that came before them."""
     if vendor == "postgresql":
-        return _postgres_install(courses, weeks)
+        return _postgres_install(courses, weeks, visits)
     return _sqlite_install(courses, weeks)
 
 
@@ -392,6 +404,24 @@ CONDITIONS = "patients_condition"
 COURSE_SOURCES = (PLANS, CONDITIONS)
 
 
+# PostgreSQL only: each course's signed notes in order (day, time written, id), as arrays of
+# one element per note, so that the outcomes report finds what the notes of a course inside any
+# range give without reading them. Not model fields (SQLite has no arrays): only the triggers,
+# the rebuild and the report's SQL touch them.
+#   visit_days       the notes' days, sorted (a binary search finds a range's first and last)
+#   before_next      the first NPRS before recorded on this note or a later one
+#   before_next_day  the day of that note
+#   after_prev       the last NPRS after recorded on this note or an earlier one
+#   after_prev_day   the day of that note
+VISIT_COLUMNS = ("visit_days", "before_next", "before_next_day", "after_prev", "after_prev_day")
+
+
+def course_columns(vendor: str, *, visits: bool = True) -> tuple[str, ...]:
+    """The course table's columns the triggers write: with the visit arrays on PostgreSQL
+    (``visits`` false: as before clinic 0014, which added them)."""
+    return COURSE_COLUMNS + (VISIT_COLUMNS if visits and vendor == "postgresql" else ())
+
+
 def _nprs(column: str, direction: str) -> str:
     """The plan's first (ASC) or last (DESC) ``column`` that is recorded on a signed note."""
     order = ", ".join(f"x.{c} {direction}" for c in ("session_date", "created_at", "id"))
@@ -401,23 +431,79 @@ def _nprs(column: str, direction: str) -> str:
     )
 
 
-def course_select(plans: str | None) -> str:
+_COURSE_GROUPS = (
+    "CASE WHEN MIN(s.location_id) = MAX(s.location_id) THEN MIN(s.location_id) END, "
+    "CASE WHEN MIN(s.practitioner_id) = MAX(s.practitioner_id) "
+    "THEN MIN(s.practitioner_id) END, "
+    "p.status, p.practitioner_id, c.icd10_code, c.description"
+)
+_COURSE_JOINS = (
+    f"JOIN {PLANS} AS p ON p.id = s.plan_id JOIN {CONDITIONS} AS c ON c.id = p.condition_id"
+)
+_COURSE_GROUP_BY = "GROUP BY s.plan_id, p.status, p.practitioner_id, c.icd10_code, c.description"
+
+
+def _filled_notes(only: str) -> str:
+    """Signed notes of plans, each with the first NPRS before recorded on it or after it and
+    the last NPRS after recorded on it or before it, and those notes' days (PostgreSQL).
+
+    A running count of the recorded NPRS before, from the last note back, is the same for a
+    note and the notes up to the next recorded one, and only that one in the run has it
+    recorded: the run's maximum is the value filled back. The NPRS after is filled forward
+    the same way, with the count from the first note on."""
+    asc = "s.session_date, s.created_at, s.id"
+    desc = "s.session_date DESC, s.created_at DESC, s.id DESC"
+    counted = (
+        "SELECT s.plan_id, s.session_date, s.created_at, s.id, s.location_id, "
+        "s.practitioner_id, s.nprs_before, s.nprs_after, "
+        f"COUNT(s.nprs_before) OVER (PARTITION BY s.plan_id ORDER BY {desc}) AS run_before, "
+        f"COUNT(s.nprs_after) OVER (PARTITION BY s.plan_id ORDER BY {asc}) AS run_after "
+        f"FROM {SESSIONS} AS s WHERE s.status = 'signed' AND s.plan_id IS NOT NULL{only}"
+    )
+    before = "PARTITION BY s.plan_id, s.run_before"
+    after = "PARTITION BY s.plan_id, s.run_after"
+    return (
+        "SELECT s.*, "
+        f"MAX(s.nprs_before) OVER ({before}) AS b_next, "
+        "MAX(CASE WHEN s.nprs_before IS NOT NULL THEN s.session_date END) "
+        f"OVER ({before}) AS b_next_day, "
+        f"MAX(s.nprs_after) OVER ({after}) AS a_prev, "
+        "MAX(CASE WHEN s.nprs_after IS NOT NULL THEN s.session_date END) "
+        f"OVER ({after}) AS a_prev_day "
+        f"FROM ({counted}) AS s"
+    )
+
+
+def course_select(plans: str | None, vendor: str, *, visits: bool = True) -> str:
     """Each plan's course over all its signed notes, with what the outcomes report groups
-    and filters it by (the plan's status and therapist, its condition's code and text);
-    only the plans in ``plans`` (a subquery of plan ids) when given."""
+    and filters it by (the plan's status and therapist, its condition's code and text), and
+    on PostgreSQL the visit arrays (``VISIT_COLUMNS``; not with ``visits`` false); only the
+    plans in ``plans`` (a subquery of plan ids) when given."""
     only = f" AND s.plan_id IN {plans}" if plans else ""
+    if visits and vendor == "postgresql":
+        asc = "s.session_date, s.created_at, s.id"
+        desc = "s.session_date DESC, s.created_at DESC, s.id DESC"
+        return (
+            "SELECT s.plan_id, MIN(s.session_date), MAX(s.session_date), COUNT(*), "
+            f"(ARRAY_AGG(s.b_next ORDER BY {asc}))[1], (ARRAY_AGG(s.a_prev ORDER BY {desc}))[1], "
+            f"{_COURSE_GROUPS}, "
+            f"ARRAY_AGG(s.session_date ORDER BY {asc}), ARRAY_AGG(s.b_next ORDER BY {asc}), "
+            f"ARRAY_AGG(s.b_next_day ORDER BY {asc}), ARRAY_AGG(s.a_prev ORDER BY {asc}), "
+            f"ARRAY_AGG(s.a_prev_day ORDER BY {asc}) "
+            f"FROM ({_filled_notes(only)}) AS s {_COURSE_JOINS} {_COURSE_GROUP_BY}"
+        )
     return (
         "SELECT s.plan_id, MIN(s.session_date), MAX(s.session_date), COUNT(*), "
-        f"{_nprs('nprs_before', 'ASC')}, {_nprs('nprs_after', 'DESC')}, "
-        "CASE WHEN MIN(s.location_id) = MAX(s.location_id) THEN MIN(s.location_id) END, "
-        "CASE WHEN MIN(s.practitioner_id) = MAX(s.practitioner_id) "
-        "THEN MIN(s.practitioner_id) END, "
-        "p.status, p.practitioner_id, c.icd10_code, c.description "
-        f"FROM {SESSIONS} AS s JOIN {PLANS} AS p ON p.id = s.plan_id "
-        f"JOIN {CONDITIONS} AS c ON c.id = p.condition_id "
-        f"WHERE s.status = 'signed' AND s.plan_id IS NOT NULL{only} "
-        "GROUP BY s.plan_id, p.status, p.practitioner_id, c.icd10_code, c.description"
+        f"{_nprs('nprs_before', 'ASC')}, {_nprs('nprs_after', 'DESC')}, {_COURSE_GROUPS} "
+        f"FROM {SESSIONS} AS s {_COURSE_JOINS} "
+        f"WHERE s.status = 'signed' AND s.plan_id IS NOT NULL{only} {_COURSE_GROUP_BY}"
     )
+
+
+def course_insert(plans: str | None, vendor: str, *, visits: bool = True) -> str:
+    """INSERT of the courses of ``plans`` (every plan's when None) into the course table."""
+    columns = ", ".join(course_columns(vendor, visits=visits))
+    return f"INSERT INTO {COURSES} ({columns}) {course_select(plans, vendor, visits=visits)}"
 
 
 def _touched_plans(table: str, op: str, vendor: str) -> str:
@@ -438,7 +524,9 @@ def _touched_plans(table: str, op: str, vendor: str) -> str:
     return f"(SELECT id FROM {PLANS} WHERE condition_id IN ({ids('id')}))"
 
 
-def course_statements(op: str, vendor: str, table: str = SESSIONS) -> list[str]:
+def course_statements(
+    op: str, vendor: str, table: str = SESSIONS, *, visits: bool = True
+) -> list[str]:
     """Rewrite the courses of the plans a statement on notes (or plans, or conditions)
     touched. On PostgreSQL the plan rows are locked first (FOR NO KEY UPDATE, which a note's
     foreign key check does not wait for), so two transactions writing notes of one plan
@@ -452,7 +540,7 @@ def course_statements(op: str, vendor: str, table: str = SESSIONS) -> list[str]:
             "ORDER BY id FOR NO KEY UPDATE"
         )
     sql.append(f"DELETE FROM {COURSES} WHERE plan_id IN {plans}")
-    sql.append(f"INSERT INTO {COURSES} ({', '.join(COURSE_COLUMNS)}) {course_select(plans)}")
+    sql.append(course_insert(plans, vendor, visits=visits))
     return sql
 
 
@@ -507,9 +595,7 @@ def rollup_rebuild(
             written[table] = cursor.rowcount
         if courses and (not only or COURSES in only):
             cursor.execute(f"DELETE FROM {COURSES}")
-            cursor.execute(
-                f"INSERT INTO {COURSES} ({', '.join(COURSE_COLUMNS)}) {course_select(None)}"
-            )
+            cursor.execute(course_insert(None, connection.vendor))
             written[COURSES] = cursor.rowcount
     return written
 
@@ -545,12 +631,10 @@ def rollup_check(limit: int = 50) -> list[Difference]:
                 for row in cursor.fetchall()[:limit]:
                     rows[tuple(_plain(v) for v in row[: len(key)])][side] = tuple(row[len(key) :])
             found += [Difference(table, k, v[0], v[1]) for k, v in sorted(rows.items(), key=str)]
-        stored = f"SELECT {', '.join(COURSE_COLUMNS)} FROM {COURSES}"
+        stored = f"SELECT {', '.join(course_columns(connection.vendor))} FROM {COURSES}"
+        counted = course_select(None, connection.vendor)
         rows = defaultdict(lambda: [None, None])
-        for side, first, second in (
-            (0, stored, course_select(None)),
-            (1, course_select(None), stored),
-        ):
+        for side, first, second in ((0, stored, counted), (1, counted, stored)):
             cursor.execute(f"SELECT * FROM ({first}) AS a EXCEPT SELECT * FROM ({second}) AS b")
             for row in cursor.fetchall()[:limit]:
                 rows[(_plain(row[0]),)][side] = tuple(_plain(v) for v in row[1:])
