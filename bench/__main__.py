@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         default="10,40",
         help="concurrent users per load step, comma-separated; empty for no load stage",
     )
-    parser.add_argument("--load-seconds", type=int, default=30, help="length of each step")
+    parser.add_argument("--load-seconds", type=int, default=60, help="length of each step")
     parser.add_argument("--load-port", type=int, default=8800)
     parser.add_argument("--load-workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument(

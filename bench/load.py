@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -253,17 +254,23 @@ def measure_load(
                 stdout=open(f"{prefix}.log", "w"),  # noqa: SIM115
                 stderr=subprocess.STDOUT,
             )
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             try:
                 locust.wait(timeout=seconds + 60)
             finally:
                 _stop(locust)
-            entries += _entries(count, _read_stats(prefix), seconds)
+            # The server is still running: the children's CPU since then is locust's.
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            entries += _entries(count, _read_stats(prefix), seconds, generator_cpu=cpu)
     finally:
         _stop(server)
     return entries
 
 
-def _entries(count: int, rows: list[dict], seconds: int) -> list[Entry]:
+def _entries(
+    count: int, rows: list[dict], seconds: int, *, generator_cpu: float | None = None
+) -> list[Entry]:
     by_name = {row["Name"]: row for row in rows}
     floor = by_name.get("floor: password_change_done")
     floor_p95 = _ms(floor, "95%") if floor else None
@@ -299,6 +306,11 @@ def _entries(count: int, rows: list[dict], seconds: int) -> list[Entry]:
                 note=(
                     f"{seconds} s; p99 {total['99%']} ms; {total['Request Count']} requests, "
                     f"{total['Failure Count']} failed"
+                    + (
+                        f"; load generator {generator_cpu:.1f} s of CPU"
+                        if generator_cpu is not None
+                        else ""
+                    )
                 ),
             )
         )
