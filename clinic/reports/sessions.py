@@ -36,7 +36,7 @@ from clinic.staff.models import User
 from needling.plans.selectors import COURSE_STATUSES
 from needling.sessions.models import NPRS_MCID, AdverseKind, SessionRecord, Severity
 from needling.sessions.selectors import (
-    adverse_events_of,
+    adverse_events_between,
     needle_incidents_of,
     notes_between,
 )
@@ -570,7 +570,13 @@ class SafetyReport(Report):
     columns = ("Date", "Location", "Therapist", "Patient", "Event", "Severity", "Major", "Note")
 
     def events(self, f: Filters):
-        return adverse_events_of(sessions_in(f, signed_only=True))
+        return adverse_events_between(
+            f.start,
+            f.end,
+            location_id=f.location_id,
+            practitioner_id=f.therapist_id,
+            signed_only=True,
+        )
 
     def rows(
         self, f: Filters, *, major_only: bool = False, limit: int | None = None

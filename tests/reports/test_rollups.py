@@ -25,6 +25,7 @@ from clinic.booking.models import Appointment
 from clinic.reports import rollups
 from clinic.reports.filters import Filters
 from clinic.reports.rollup_models import AppointmentDay
+from clinic.reports.sessions import SafetyReport
 from needling.plans.models import TreatmentPlan
 from needling.sessions.models import AdverseEvent, AdverseKind, SessionRecord
 from tests.booking.factories import AppointmentFactory
@@ -258,6 +259,18 @@ def counted_sessions(f: Filters) -> tuple[dict[str, int], Counter]:
     return counts, events
 
 
+def _events_of_signed_notes(f: Filters) -> list:
+    """The ids of the events of the signed notes in the filters, picked in Python."""
+    return [
+        e.pk
+        for e in AdverseEvent.objects.select_related("session")
+        if e.session.status == "signed"
+        and f.start <= e.session.session_date <= f.end
+        and f.location_id in (None, e.session.location_id)
+        and f.therapist_id in (None, e.session.practitioner_id)
+    ]
+
+
 def assert_in_step(world: World, rounds: int = 6) -> None:
     assert rollups.rollup_check() == []
     for _ in range(rounds):
@@ -266,6 +279,10 @@ def assert_in_step(world: World, rounds: int = 6) -> None:
         counts, events = counted_sessions(f)
         assert rollups.session_counts(f) == counts, f
         assert rollups.event_counts(f) == dict(events), f
+        # The safety report's list of events: those of the signed notes in the filters.
+        listed = set(SafetyReport().events(f).values_list("pk", flat=True))
+        assert listed == set(_events_of_signed_notes(f)), f
+        assert SafetyReport().count(f) == sum(events.values()), f
         weekly = rollups.session_weekly(f, by_therapist=False)
         assert sum(w["drafts"] + w["signed"] for w in weekly) == counts["drafts"] + counts["signed"]
         # The activity report's first weekly rows per therapist, their number, the CPT totals.
