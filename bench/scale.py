@@ -362,8 +362,10 @@ def _courses_rebuilt_after():
     table = rollups.COURSES
     with connection.cursor() as cursor:  # fixed table and column names, no input
         # Statistics for the notes just copied in: without them the planner has no idea
-        # that plan_id is selective, and the per-plan look-ups of the first and last NPRS
-        # became a scan of every note per plan (at 100%: stopped after 17 minutes).
+        # that plan_id is selective. (When the course rows were built with per-plan look-ups
+        # of the first and last NPRS, these became a scan of every note per plan: stopped
+        # after 17 minutes at 100%. They are window functions over the notes since the
+        # visit arrays, but the statistics are the seed's to give.)
         cursor.execute(f"ANALYZE {rollups.SESSIONS}")
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
         cursor.execute(rollups.course_insert(None, "postgresql"))

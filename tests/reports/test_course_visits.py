@@ -69,9 +69,14 @@ def _plan(sql: str) -> str:
 def test_courses_across_the_start_are_found_through_the_span_index(many_courses):
     f = Filters(start=dt.date(2025, 12, 8), end=dt.date(2026, 12, 7))
     plan = _plan(outcomes_sql(f))
-    # Nothing forbidden: the planner's own choice, from its own estimate.
+    # Nothing forbidden: the planner's own choice, from its own estimate. (How it reads the
+    # courses wholly inside the range is not this test's business: in a table just filled,
+    # with no visibility map, a scan of the table can beat the index.)
     assert "report_course_span" in plan, plan
-    assert "Seq Scan on report_course" not in plan, plan
+    lines = plan.splitlines()
+    for n, line in enumerate(lines):
+        if "Seq Scan on report_course" in line:
+            assert "first_day < " not in lines[n + 1], plan  # not the courses across the start
 
 
 def test_without_filters_no_note_is_read():
