@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, OuterRef, Value, Window
+from django.db.models import Count, Exists, F, OuterRef, Subquery, Value, Window
 from django.db.models.functions import Concat, TruncDate
 from django.utils import timezone
 
@@ -253,8 +253,14 @@ class ComplianceReport(Report):
         ).filter(~Exists(later))
         if f.location_id:
             qs = qs.filter(patient__preferred_location_id=f.location_id)
+        # The names by a look-up per row shown, not a join: the page counts every consent
+        # of the kind (a window count) and shows the first rows, and with a join PostgreSQL
+        # read the patient of every consent counted (1,066 at 100%) for the 99 it shows.
+        patient = Patient.objects.filter(pk=OuterRef("patient_id"))
         return qs.order_by("signed_on").values_list(
-            "patient__last_name", "patient__first_name", "signed_on"
+            Subquery(patient.values("last_name")[:1]),
+            Subquery(patient.values("first_name")[:1]),
+            "signed_on",
         )
 
     def _certifications(self, f: Filters, today: dt.date):
